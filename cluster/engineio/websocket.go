@@ -1,0 +1,318 @@
+package engineio
+
+import (
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// WebSocket transport: one reader and one writer goroutine per connection. The writer drains the socket's queue
+// (when this connection is the socket's current transport) in batches, one frame per packet.
+
+type wsConn struct {
+	sock *Socket
+	conn *websocket.Conn
+	b64  bool
+
+	wake      chan struct{} // capacity 1
+	done      chan struct{} // closed by abort
+	abortOnce sync.Once
+
+	// Guarded by sock.mu.
+	private []Packet // packets of this connection only (open packet, probe pong)
+	closing bool     // write a close frame after draining
+}
+
+func newWSConn(c *Socket, conn *websocket.Conn, b64 bool) *wsConn {
+	return &wsConn{sock: c, conn: conn, b64: b64, wake: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+func (w *wsConn) signal() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// closeLocked asks the writer to finish with a close frame. Caller holds sock.mu.
+func (w *wsConn) closeLocked() {
+	w.closing = true
+	w.signal()
+}
+
+// abort closes the connection at once; both goroutines end.
+func (w *wsConn) abort() {
+	w.abortOnce.Do(func() {
+		close(w.done)
+		_ = w.conn.Close()
+	})
+}
+
+func (w *wsConn) start() {
+	go w.readLoop()
+	go w.writeLoop()
+}
+
+func (w *wsConn) readLoop() {
+	defer w.sock.srv.wg.Done()
+	defer w.abort()
+	w.conn.SetReadLimit(w.sock.srv.cfg.MaxHTTPBufferSize)
+	for {
+		mt, data, err := w.conn.ReadMessage()
+		if err != nil {
+			reason := ReasonTransportClose
+			if errors.Is(err, websocket.ErrReadLimit) {
+				reason = ReasonTransportError
+			}
+			w.sock.wsGone(w, reason)
+			return
+		}
+		p, err := DecodePacketWS(mt, data)
+		if err != nil {
+			w.sock.srv.log.Debug("websocket parse error", "sid", w.sock.id, "err", err)
+			w.sock.wsParseError(w)
+			continue // keep reading until the close handshake ends
+		}
+		w.sock.onWSPacket(w, p)
+	}
+}
+
+func (w *wsConn) writeLoop() {
+	defer w.sock.srv.wg.Done()
+	c := w.sock
+	timeout := c.srv.cfg.WriteTimeout
+	for {
+		select {
+		case <-w.wake:
+		case <-w.done:
+			return
+		}
+		c.mu.Lock()
+		batch := w.private
+		w.private = nil
+		if c.ws == w {
+			batch = append(batch, c.takeQueueLocked()...)
+		}
+		closing := w.closing
+		c.mu.Unlock()
+
+		deadline := time.Now().Add(timeout)
+		if err := w.conn.SetWriteDeadline(deadline); err != nil {
+			w.writeFailed()
+			return
+		}
+		for _, p := range batch {
+			mt, frame := encodePacketWS(p, w.b64)
+			if err := w.conn.WriteMessage(mt, frame); err != nil {
+				w.writeFailed()
+				return
+			}
+		}
+		if closing {
+			msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+			if err := w.conn.WriteControl(websocket.CloseMessage, msg, deadline); err != nil {
+				w.abort()
+				return
+			}
+			// The reader ends on the peer's close frame or at this deadline, and closes the connection.
+			_ = w.conn.SetReadDeadline(time.Now().Add(wsCloseGrace))
+			return
+		}
+	}
+}
+
+func (w *wsConn) writeFailed() {
+	w.abort()
+	w.sock.wsGone(w, ReasonTransportError)
+}
+
+// wsGone is called when a WebSocket connection ended.
+func (c *Socket) wsGone(w *wsConn, reason string) {
+	c.mu.Lock()
+	if c.probe == w {
+		c.probe = nil
+		stopTimer(c.upgradeTimer)
+		stopTimer(c.nudgeTimer)
+	}
+	current := c.ws == w && c.state != stateClosed
+	c.mu.Unlock()
+	if current {
+		c.finish(reason)
+	}
+}
+
+// wsParseError handles an undecodable frame: the socket closes ("parse error") if it is the current transport;
+// a probe is simply closed.
+func (c *Socket) wsParseError(w *wsConn) {
+	c.mu.Lock()
+	if c.probe == w {
+		c.probe = nil
+		stopTimer(c.upgradeTimer)
+		stopTimer(c.nudgeTimer)
+		w.closeLocked()
+	}
+	current := c.ws == w && c.state != stateClosed
+	c.mu.Unlock()
+	if current {
+		c.finish(ReasonParseError)
+	}
+}
+
+// onWSPacket processes a packet read from w.
+func (c *Socket) onWSPacket(w *wsConn, p Packet) {
+	c.mu.Lock()
+	switch {
+	case c.state == stateClosed:
+		c.mu.Unlock()
+	case c.ws == w:
+		c.mu.Unlock()
+		c.handlePacket(p)
+	case c.probe == w:
+		c.onProbePacketLocked(w, p)
+		c.mu.Unlock()
+	default:
+		c.mu.Unlock()
+	}
+}
+
+// onProbePacketLocked implements the upgrade of engine.io 1.3.1 Socket#maybeUpgrade. Caller holds c.mu.
+func (c *Socket) onProbePacketLocked(w *wsConn, p Packet) {
+	switch {
+	case p.Type == Ping && !p.IsBinary() && p.Data == "probe":
+		w.private = append(w.private, Packet{Type: Pong, Data: "probe"})
+		w.signal()
+		// Nudge a pending poll every 100 ms so the client can pause polling quickly.
+		stopTimer(c.nudgeTimer)
+		c.nudgeTimer = time.AfterFunc(upgradeNudgeInterval, c.nudge)
+	case p.Type == Upgrade && c.state == stateOpen:
+		c.upgraded = true
+		c.transport = TransportWebSocket
+		c.ws = w
+		c.probe = nil
+		stopTimer(c.upgradeTimer)
+		stopTimer(c.nudgeTimer)
+		c.lastRecv = time.Now()
+		if c.poll != nil {
+			c.poll.signal() // answered with a noop, then dropped
+		}
+		if len(c.queue) > 0 {
+			w.signal()
+		}
+		c.srv.log.Debug("upgraded", "sid", c.id)
+	default:
+		c.probe = nil
+		stopTimer(c.upgradeTimer)
+		stopTimer(c.nudgeTimer)
+		w.closeLocked()
+	}
+}
+
+func (c *Socket) nudge() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.probe == nil || c.state == stateClosed {
+		return
+	}
+	if c.transport == TransportPolling && c.poll != nil {
+		c.poll.noop = true
+		c.poll.signal()
+	}
+	c.nudgeTimer.Reset(upgradeNudgeInterval)
+}
+
+// rejectConn ends a WebSocket upgrade request without an HTTP response (engine.io: socket.end()).
+func rejectConn(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	_ = conn.Close()
+}
+
+// closeWS ends an established WebSocket with a close frame.
+func closeWS(conn *websocket.Conn) {
+	msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+	_ = conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+	_ = conn.Close()
+}
+
+// serveUpgrade handles a WebSocket upgrade request: a WebSocket-first handshake (no sid) or a probe of an
+// existing polling socket.
+func (s *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, q query) {
+	if q.badTrans || !s.hasTransport(q.transport) || q.transport != TransportWebSocket || r.Method != http.MethodGet {
+		rejectConn(w)
+		return
+	}
+	if q.sid != "" {
+		c := s.Socket(q.sid)
+		if c == nil {
+			rejectConn(w)
+			return
+		}
+		conn, err := s.upgrader.Upgrade(w, r, nil)
+		if err != nil {
+			return // the upgrader answered with an HTTP error
+		}
+		c.attachProbe(conn, q.b64)
+		return
+	}
+	if s.cfg.AllowRequest != nil {
+		if err := s.cfg.AllowRequest(r); err != nil {
+			s.log.Debug("websocket handshake rejected", "err", err, "remote", r.RemoteAddr)
+			rejectConn(w)
+			return
+		}
+	}
+	id := s.cfg.GenerateID(r)
+	req := handshakeRequest(r)
+	conn, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	c := newSocket(s, id, req, TransportWebSocket)
+	c.b64 = q.b64
+	ws := newWSConn(c, conn, q.b64)
+	ws.private = []Packet{s.openPacket(id, false)}
+	c.ws = ws
+	if !s.register(c, 2) {
+		closeWS(conn)
+		return
+	}
+	c.startLiveness()
+	s.log.Debug("handshake", "sid", id, "transport", TransportWebSocket)
+	if s.cfg.OnConnection != nil {
+		s.cfg.OnConnection(c)
+	}
+	ws.start()
+	ws.signal()
+}
+
+// attachProbe starts probing conn as the upgrade of c. A closed socket, an upgraded one, one not on polling or
+// one already probing refuses it (the WebSocket is closed).
+func (c *Socket) attachProbe(conn *websocket.Conn, b64 bool) {
+	c.mu.Lock()
+	if c.state != stateOpen || c.upgraded || c.transport != TransportPolling || c.probe != nil {
+		c.mu.Unlock()
+		closeWS(conn)
+		return
+	}
+	w := newWSConn(c, conn, b64)
+	c.probe = w
+	c.srv.wg.Add(2)
+	c.upgradeTimer = time.AfterFunc(c.srv.cfg.UpgradeTimeout, func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.probe == w {
+			c.srv.log.Debug("client did not complete upgrade", "sid", c.id)
+			c.probe = nil
+			stopTimer(c.nudgeTimer)
+			w.closeLocked()
+		}
+	})
+	c.mu.Unlock()
+	w.start()
+}
