@@ -1,0 +1,333 @@
+package runtime
+
+import (
+	"embed"
+	"fmt"
+	"io"
+	"os"
+	goruntime "runtime"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/dop251/goja"
+	"github.com/dop251/goja_nodejs/buffer"
+	"github.com/dop251/goja_nodejs/url"
+)
+
+//go:embed js/*.js
+var jsSources embed.FS
+
+// coreWrapperPrefix wraps the embedded core module sources.
+const coreWrapperPrefix = "(function (exports, require, module, internal) { "
+
+var (
+	coreOnce     sync.Once
+	corePrograms map[string]*goja.Program
+	coreErr      error
+	hrtimeOrigin = time.Now()
+)
+
+// compileCore compiles the embedded JS once per process; programs are shared by every Loop.
+func compileCore() (map[string]*goja.Program, error) {
+	coreOnce.Do(func() {
+		corePrograms = map[string]*goja.Program{}
+		entries, err := jsSources.ReadDir("js")
+		if err != nil {
+			coreErr = err
+			return
+		}
+		for _, e := range entries {
+			src, err := jsSources.ReadFile("js/" + e.Name())
+			if err != nil {
+				coreErr = err
+				return
+			}
+			name := e.Name()[:len(e.Name())-len(".js")]
+			p, err := goja.Compile("node:"+name, coreWrapperPrefix+string(src)+"\n})", true)
+			if err != nil {
+				coreErr = fmt.Errorf("runtime: compile core module %s: %w", name, err)
+				return
+			}
+			corePrograms[name] = p
+		}
+	})
+	return corePrograms, coreErr
+}
+
+// jsModule returns a loader that runs the embedded module name with internal as its native half.
+func (l *Loop) jsModule(prg *goja.Program, internal func() *goja.Object) func(*goja.Runtime, *goja.Object) {
+	return func(vm *goja.Runtime, module *goja.Object) {
+		fnv, err := vm.RunProgram(prg)
+		if err != nil {
+			panic(err)
+		}
+		fn, _ := goja.AssertFunction(fnv)
+		in := vm.NewObject()
+		if internal != nil {
+			in = internal()
+		}
+		coreRequire := vm.ToValue(func(call goja.FunctionCall) goja.Value {
+			id := call.Argument(0).String()
+			v, ok, err := l.coreModule(id)
+			if err != nil {
+				l.throwGo(err)
+			}
+			if !ok {
+				l.throw("MODULE_NOT_FOUND", "Error", "Cannot find module '"+id+"'")
+			}
+			return v
+		})
+		if _, err := fn(goja.Undefined(), module.Get("exports"), coreRequire, module, in); err != nil {
+			panic(err)
+		}
+	}
+}
+
+// object builds a plain JS object from Go values.
+func (l *Loop) object(m map[string]any) *goja.Object {
+	o := l.vm.NewObject()
+	for k, v := range m {
+		_ = o.Set(k, v)
+	}
+	return o
+}
+
+func (l *Loop) installGlobals() error {
+	progs, err := compileCore()
+	if err != nil {
+		return err
+	}
+	vm := l.vm
+	l.cache = vm.NewObject()
+	natives := map[string]func() *goja.Object{
+		"timers":  func() *goja.Object { return l.object(l.timerNatives()) },
+		"process": l.processNatives,
+		"console": func() *goja.Object { return l.object(map[string]any{"write": l.write}) },
+		"fs":      l.fsNatives,
+		"buffer": func() *goja.Object {
+			m := vm.NewObject()
+			_ = m.Set("exports", vm.NewObject())
+			buffer.Require(vm, m)
+			return l.object(map[string]any{"base": m.Get("exports")})
+		},
+		"url": func() *goja.Object {
+			m := vm.NewObject()
+			ex := vm.NewObject()
+			_ = m.Set("exports", ex)
+			url.Require(vm, m)
+			return ex
+		},
+	}
+	for name, prg := range progs {
+		l.natives[name] = l.jsModule(prg, natives[name])
+	}
+	l.natives["os"] = l.osModule
+	return l.guard(func() error {
+		g := vm.GlobalObject()
+		_ = g.Set("global", g)
+		get := func(id string) *goja.Object {
+			v, _, err := l.coreModule(id)
+			if err != nil {
+				panic(err)
+			}
+			return v.ToObject(vm)
+		}
+		buf := get("buffer")
+		_ = g.Set("Buffer", buf.Get("Buffer"))
+		timers := get("timers")
+		for _, n := range []string{"setTimeout", "setInterval", "setImmediate", "clearTimeout", "clearInterval", "clearImmediate"} {
+			_ = g.Set(n, timers.Get(n))
+		}
+		proc := get("process")
+		l.process = proc
+		_ = g.Set("process", proc)
+		_ = g.Set("console", get("console"))
+		u := get("url")
+		_ = g.Set("URL", u.Get("URL"))
+		_ = g.Set("URLSearchParams", u.Get("URLSearchParams"))
+		util := get("util")
+		_ = g.Set("TextEncoder", util.Get("TextEncoder"))
+		_ = g.Set("TextDecoder", util.Get("TextDecoder"))
+		qm, err := vm.RunString(`(function (report) {
+			return function queueMicrotask(cb) {
+				if (typeof cb !== 'function') {
+					var e = new TypeError('The "callback" argument must be of type function. Received ' + typeof cb);
+					e.code = 'ERR_INVALID_ARG_TYPE';
+					throw e;
+				}
+				Promise.resolve().then(function () { try { cb(); } catch (e) { report(e); } });
+			};
+		})`)
+		if err != nil {
+			return err
+		}
+		mk, _ := goja.AssertFunction(qm)
+		report := func(call goja.FunctionCall) goja.Value {
+			v := call.Argument(0)
+			l.reportError(&JSError{Message: v.String(), Stack: stackOf(v), Value: v})
+			return goja.Undefined()
+		}
+		qmFn, err := mk(goja.Undefined(), vm.ToValue(report))
+		if err != nil {
+			return err
+		}
+		_ = g.Set("queueMicrotask", qmFn)
+		return nil
+	})
+}
+
+func (l *Loop) write(fd int, s string) {
+	w := l.opts.Stdout
+	if fd == 2 {
+		w = l.opts.Stderr
+	}
+	_, _ = io.WriteString(w, s)
+}
+
+func (l *Loop) processNatives() *goja.Object {
+	vm := l.vm
+	argv := vm.NewArray()
+	for i, a := range l.opts.Argv {
+		_ = argv.Set(strconv.Itoa(i), a)
+	}
+	env := vm.NewObject()
+	keys := make([]string, 0, len(l.opts.Env))
+	for k := range l.opts.Env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		_ = env.Set(k, l.opts.Env[k])
+	}
+	exe, _ := os.Executable()
+	m := l.timerNatives()
+	return l.object(map[string]any{
+		"nextTick": m["nextTick"],
+		"platform": goruntime.GOOS,
+		"arch":     nodeArch(),
+		"pid":      os.Getpid(),
+		"ppid":     os.Getppid(),
+		"execPath": exe,
+		"argv":     argv,
+		"env":      env,
+		"cwd": func() string {
+			d, err := os.Getwd()
+			if err != nil {
+				return l.opts.AppDir
+			}
+			return d
+		},
+		"uptime": func() float64 { return time.Since(l.started).Seconds() },
+		"hrtime": func() []int64 {
+			d := time.Since(hrtimeOrigin) + time.Hour
+			return []int64{int64(d / time.Second), int64(d % time.Second)}
+		},
+		"memoryUsage": func() map[string]any {
+			var ms goruntime.MemStats
+			goruntime.ReadMemStats(&ms)
+			return map[string]any{"rss": ms.Sys, "heapTotal": ms.HeapSys, "heapUsed": ms.HeapAlloc, "external": 0, "arrayBuffers": 0}
+		},
+		"exit": func(code int) {
+			if l.opts.OnExit != nil {
+				l.opts.OnExit(code)
+				return
+			}
+			l.log.Warn("process.exit called in a worker; ignored", "code", code)
+		},
+		"write": l.write,
+	})
+}
+
+// nodeArch maps GOARCH to Node's process.arch names.
+func nodeArch() string {
+	switch goruntime.GOARCH {
+	case "amd64":
+		return "x64"
+	case "386":
+		return "ia32"
+	}
+	return goruntime.GOARCH
+}
+
+func (l *Loop) fsNatives() *goja.Object {
+	vm := l.vm
+	check := func(err error) {
+		if err != nil {
+			l.throwGo(err)
+		}
+	}
+	return l.object(map[string]any{
+		"readFile": func(p string) goja.ArrayBuffer {
+			data, err := l.fsys.ReadFile(p)
+			check(err)
+			return vm.NewArrayBuffer(data)
+		},
+		"writeFile": func(p string, data goja.ArrayBuffer, appendMode bool) {
+			check(l.fsys.WriteFile(p, data.Bytes(), appendMode))
+		},
+		"stat": func(p string, lstat bool) map[string]any {
+			fi, err := l.fsys.Stat(p, lstat)
+			check(err)
+			kind := "file"
+			if fi.isDir {
+				kind = "dir"
+			} else if fi.isLink {
+				kind = "link"
+			}
+			mode := uint32(fi.mode.Perm())
+			switch {
+			case fi.isDir:
+				mode |= 0o040000
+			case fi.isLink:
+				mode |= 0o120000
+			default:
+				mode |= 0o100000
+			}
+			return map[string]any{"kind": kind, "size": fi.size, "mode": mode, "mtimeMs": float64(fi.modTime.UnixNano()) / 1e6}
+		},
+		"exists": func(p string) bool {
+			_, err := l.fsys.Stat(p, false)
+			return err == nil
+		},
+		"readdir": func(p string) []string {
+			names, err := l.fsys.ReadDir(p)
+			check(err)
+			return names
+		},
+		"mkdir": func(p string, recursive bool) {
+			check(l.fsys.Mkdir(p, recursive))
+		},
+		"remove": func(p string) {
+			check(l.fsys.Remove(p))
+		},
+	})
+}
+
+// osModule is a small `os` for code that asks for hostname, EOL or platform.
+func (l *Loop) osModule(vm *goja.Runtime, module *goja.Object) {
+	host, _ := os.Hostname()
+	ex := module.Get("exports").ToObject(vm)
+	_ = ex.Set("EOL", "\n")
+	_ = ex.Set("hostname", func() string { return host })
+	_ = ex.Set("platform", func() string { return goruntime.GOOS })
+	_ = ex.Set("type", func() string { return "Linux" })
+	_ = ex.Set("arch", func() string { return nodeArch() })
+	_ = ex.Set("tmpdir", func() string { return os.TempDir() })
+	_ = ex.Set("homedir", func() string { d, _ := os.UserHomeDir(); return d })
+	_ = ex.Set("cpus", func() []map[string]any {
+		out := make([]map[string]any, goruntime.NumCPU())
+		for i := range out {
+			out[i] = map[string]any{"model": "cpu", "speed": 0, "times": map[string]int{"user": 0, "nice": 0, "sys": 0, "idle": 0, "irq": 0}}
+		}
+		return out
+	})
+	_ = ex.Set("uptime", func() float64 { return time.Since(l.started).Seconds() })
+	_ = ex.Set("loadavg", func() []float64 { return []float64{0, 0, 0} })
+	_ = ex.Set("totalmem", func() uint64 { var ms goruntime.MemStats; goruntime.ReadMemStats(&ms); return ms.Sys })
+	_ = ex.Set("freemem", func() uint64 { return 0 })
+	_ = ex.Set("endianness", func() string { return "LE" })
+	_ = ex.Set("networkInterfaces", func() map[string]any { return map[string]any{} })
+	_ = ex.Set("release", func() string { return "" })
+}
