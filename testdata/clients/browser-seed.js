@@ -123,8 +123,10 @@ chromium.launchPersistentContext(userDataDir, {
     for (var i = 0; i < items.length; i++) {
       out.push(items[i].textContent);
     }
-    return {numbers: out, status: document.getElementById('status').textContent,
-      transport: window.scSocket.transport.name};
+    var status = document.getElementById('status');
+    var sock = window.scSocket;
+    return {numbers: out, status: status ? status.textContent : null,
+      transport: sock && sock.transport ? sock.transport.name : null};
   });
 }).then(function (st) {
   step('check');
