@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/dop251/goja"
+	"github.com/dop251/goja/parser"
 )
 
 // moduleWrapperPrefix wraps CommonJS sources; it stays on line 1 so line numbers are unchanged.
@@ -173,7 +174,11 @@ func (l *Loop) load(path string, isMain bool) (goja.Value, error) {
 	if bytes.HasPrefix(src, []byte("#!")) {
 		src = append([]byte("//"), src[2:]...)
 	}
-	prg, err := goja.Compile(path, moduleWrapperPrefix+string(src)+"\n})", false)
+	ast, err := parser.ParseFile(nil, path, moduleWrapperPrefix+string(src)+"\n})", 0)
+	if err != nil {
+		return fail(syntaxError(path, err))
+	}
+	prg, err := goja.CompileAST(ast, false)
 	if err != nil {
 		return fail(syntaxError(path, err))
 	}
@@ -196,19 +201,28 @@ func (l *Loop) load(path string, isMain bool) (goja.Value, error) {
 }
 
 func syntaxError(path string, err error) error {
+	line, col, msg := 0, 0, err.Error()
 	var se *goja.CompilerSyntaxError
-	if errors.As(err, &se) && se.File != nil {
+	var pl parser.ErrorList
+	var pe *parser.Error
+	switch {
+	case errors.As(err, &pl) && len(pl) > 0:
+		line, col, msg = pl[0].Position.Line, pl[0].Position.Column, pl[0].Message
+	case errors.As(err, &pe):
+		line, col, msg = pe.Position.Line, pe.Position.Column, pe.Message
+	case errors.As(err, &se) && se.File != nil:
 		pos := se.File.Position(se.Offset)
-		col := pos.Column
-		if pos.Line == 1 {
-			col -= len(moduleWrapperPrefix)
-			if col < 1 {
-				col = 1
-			}
-		}
-		return fmt.Errorf("%w: %s:%d:%d: %s", ErrSyntax, path, pos.Line, col, se.Message)
+		line, col, msg = pos.Line, pos.Column, se.Message
+	default:
+		return fmt.Errorf("%w: %s: %v", ErrSyntax, path, err)
 	}
-	return fmt.Errorf("%w: %s: %v", ErrSyntax, path, err)
+	if line == 1 {
+		col -= len(moduleWrapperPrefix)
+		if col < 1 {
+			col = 1
+		}
+	}
+	return fmt.Errorf("%w: %s:%d:%d: %s", ErrSyntax, path, line, col, msg)
 }
 
 // makeRequire builds the require function of one module.

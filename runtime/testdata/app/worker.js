@@ -1,0 +1,1 @@
+module.exports.run = function (worker) { return 'ran ' + worker; };
