@@ -1,4 +1,5 @@
 /*! socketcluster-client 0.9.100 for the Go SocketCluster server | MIT | engine.io 1.3.1 wire protocol */
+"use strict";
 var __defProp = Object.defineProperty;
 var __getOwnPropDesc = Object.getOwnPropertyDescriptor;
 var __getOwnPropNames = Object.getOwnPropertyNames;
@@ -1141,8 +1142,8 @@ var SCSocket = class extends Emitter {
       } else {
         this.ssid = this.id;
       }
-      emitLocal.call(this, "connect", data.soid);
       this._flush();
+      emitLocal.call(this, "connect", data.soid);
     } else if (e.event === "disconnect") {
       this.connected = false;
       this.connecting = false;

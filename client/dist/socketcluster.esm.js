@@ -1113,8 +1113,8 @@ var SCSocket = class extends Emitter {
       } else {
         this.ssid = this.id;
       }
-      emitLocal.call(this, "connect", data.soid);
       this._flush();
+      emitLocal.call(this, "connect", data.soid);
     } else if (e.event === "disconnect") {
       this.connected = false;
       this.connecting = false;

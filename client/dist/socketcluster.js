@@ -1,4 +1,5 @@
 /*! socketcluster-client 0.9.100 for the Go SocketCluster server | MIT | engine.io 1.3.1 wire protocol */
+"use strict";
 (() => {
   // src/emitter.js
   var Emitter = class {
@@ -1113,8 +1114,8 @@
         } else {
           this.ssid = this.id;
         }
-        emitLocal.call(this, "connect", data.soid);
         this._flush();
+        emitLocal.call(this, "connect", data.soid);
       } else if (e.event === "disconnect") {
         this.connected = false;
         this.connecting = false;

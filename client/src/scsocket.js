@@ -332,8 +332,10 @@ export class SCSocket extends Emitter {
       } else {
         this.ssid = this.id;
       }
-      emitLocal.call(this, 'connect', data.soid);
+      // Flush first so that subscriptions and `ready` precede anything the
+      // application emits from its own connect handler.
       this._flush();
+      emitLocal.call(this, 'connect', data.soid);
     } else if (e.event === 'disconnect') {
       this.connected = false;
       this.connecting = false;
