@@ -3,6 +3,8 @@ package runtime
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -280,7 +282,7 @@ func TestStopLeavesNoGoroutines(t *testing.T) {
 }
 
 func TestStopInterruptsOnDeadline(t *testing.T) {
-	l, err := New(Options{AppDir: "testdata/app", HandlerBudget: -1})
+	l, err := New(Options{AppDir: "testdata/app", HandlerBudget: -1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

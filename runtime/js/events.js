@@ -87,8 +87,7 @@ EventEmitter.prototype.emit = function emit(type) {
 
 function safeString(v) {
   try {
-    if (typeof v === 'object' && v !== null) return require('util').inspect(v);
-    return String(v);
+    return require('util').inspect(v);
   } catch (e) {
     return '[object]';
   }
