@@ -264,7 +264,8 @@ func (l *Loop) TrySubmit(fn func(vm *goja.Runtime)) bool {
 }
 
 // Stop stops the loop after the task in progress and waits for the goroutine to exit. Queued tasks and pending
-// timers are dropped. If ctx ends first, the running JS is interrupted and ctx's error returned.
+// timers are dropped. If ctx ends first, the running JS is interrupted and ctx's error returned. Stop must not be
+// called on the loop goroutine (it would wait for itself); from there, hand it to another goroutine.
 func (l *Loop) Stop(ctx context.Context) error {
 	l.stopOnce.Do(func() {
 		close(l.quit)
@@ -398,8 +399,12 @@ func (l *Loop) runCurrent() {
 func (l *Loop) protect(fn func()) {
 	defer func() {
 		if r := recover(); r != nil {
-			if v, ok := r.(*goja.Object); ok { // a JS exception thrown into Go code outside a JS frame
+			switch v := r.(type) {
+			case *goja.Object: // a JS exception thrown into Go code outside a JS frame
 				l.reportError(&JSError{Message: v.String(), Stack: stackOf(v), Value: v})
+				return
+			case *goja.Exception:
+				l.reportError(l.convertError(v))
 				return
 			}
 			l.log.Error("panic in loop task", "panic", fmt.Sprint(r))

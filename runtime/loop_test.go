@@ -329,3 +329,51 @@ func BenchmarkSubmitCall(b *testing.B) {
 		<-done
 	}
 }
+
+func TestGoPanicInBinding(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.do(t, func(vm *goja.Runtime) {
+		_ = vm.Set("gopanic", func() {
+			var m map[string]int
+			m["x"] = 1
+		})
+		fn, _ := vm.RunString(`(function () { gopanic(); })`)
+		if _, err := h.l.Call(fn, nil); err == nil {
+			t.Error("Call of a panicking binding returned no error")
+		}
+	})
+	h.do(t, func(vm *goja.Runtime) { panic("stray") })
+	if got := h.eval(t, `'ok'`); got != "ok" {
+		t.Fatal(got)
+	}
+	if !strings.Contains(h.logs.String(), "stray") {
+		t.Errorf("stray panic not logged:\n%s", h.logs.String())
+	}
+}
+
+func TestConcurrentSubmit(t *testing.T) {
+	h := newHarness(t, Options{InboxSize: 8})
+	const writers, each = 4, 200
+	errs := make(chan error, writers)
+	for w := 0; w < writers; w++ {
+		go func() {
+			for i := 0; i < each; i++ {
+				if err := h.l.Submit(func(vm *goja.Runtime) {
+					_, _ = vm.RunString(`globalThis.n = (globalThis.n || 0) + 1`)
+				}); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for w := 0; w < writers; w++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := h.eval(t, `globalThis.n`); got != int64(writers*each) {
+		t.Fatalf("n = %v, want %d", got, writers*each)
+	}
+}

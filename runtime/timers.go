@@ -9,6 +9,9 @@ import (
 	"github.com/dop251/goja"
 )
 
+// minRepeat is the shortest interval period.
+const minRepeat = time.Millisecond
+
 // timer is one setTimeout/setInterval/setImmediate or Go-side SetTimeout. Loop goroutine only.
 type timer struct {
 	id        int64
@@ -105,6 +108,9 @@ func (l *Loop) runDueTimers() {
 		}
 		l.fire(t)
 		if t.repeat && !t.cleared && t.index < 0 {
+			if t.delay < minRepeat {
+				t.delay = minRepeat // as Node: an interval never repeats faster than every millisecond
+			}
 			l.schedule(t)
 		}
 	}

@@ -1,0 +1,28 @@
+// Package runtime hosts the JavaScript engine of one SocketCluster worker: one goja.Runtime owned by one loop
+// goroutine, a Node-like event loop around it, CommonJS require confined to the app directory, and the Node core
+// modules worker code uses (fs, path, events, util, console, process, buffer, timers, url, querystring, os).
+//
+// # Concurrency
+//
+// New builds the VM; Start runs the loop goroutine. From then on only that goroutine touches the VM or any
+// goja.Value. Other goroutines hand work over with Submit (blocks while the bounded inbox is full: back-pressure)
+// or TrySubmit (never blocks). VM, Require, RequireFile, Call, SetTimeout and RegisterModule are loop-only: call
+// them inside a submitted function or a JS->Go callback. Stop ends the loop (queued tasks and timers are dropped)
+// and waits for the goroutine; Done is closed when it has exited.
+//
+// # Event loop
+//
+// Each iteration runs up to DefaultBatchSize inbox tasks, then the timers that are due, then the immediates queued
+// before the phase. Every task and every timer/immediate callback is a macrotask: after it, the process.nextTick
+// queue and then the promise job queue are drained, repeatedly, until both are empty (Node's order), and promise
+// rejections nobody handled are reported. setTimeout(fn, 0) scheduled by a task runs before a setImmediate
+// scheduled by the same task.
+//
+// # Errors
+//
+// A JS exception escaping a callback is emitted as process 'uncaughtException' when the script listens for it and
+// logged (Error level, with the JS stack) otherwise; unhandled rejections likewise go to 'unhandledRejection' or
+// the log. The loop keeps serving. A macrotask running longer than Options.HandlerBudget is interrupted, logged
+// ("handler exceeded budget of ...", with the stack) and the loop carries on. Exceeding MaxCallStackSize ends the
+// call with a RangeError (*JSError); goja makes it uncatchable inside JS, so it surfaces at the Go boundary.
+package runtime
