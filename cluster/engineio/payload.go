@@ -225,6 +225,9 @@ func DecodePayloadText(body []byte) ([]Packet, error) {
 		}
 		body = body[i+1:]
 		// Take n characters (each must be <= U+00FF) and turn them back into bytes.
+		if n > len(body) { // every character takes at least one byte
+			return ps, parseErr("text payload: packet truncated")
+		}
 		msg := make([]byte, 0, n)
 		j := 0
 		for k := 0; k < n; k++ {
