@@ -31,7 +31,7 @@ func newRecorder() *recorder {
 	return &recorder{msgs: make(chan string, 256), closed: make(chan string, 2)}
 }
 
-func (r *recorder) OnMessage(_ *Socket, data string)   { r.msgs <- data }
+func (r *recorder) OnMessage(_ *Socket, data string) { r.msgs <- data }
 func (r *recorder) OnClose(_ *Socket, reason string) { r.closed <- reason }
 
 func (r *recorder) nextMsg(t *testing.T) string {
