@@ -226,17 +226,23 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 }
 
-// register adds c to the clients map unless the server is shut down; wsGoroutines are accounted for in the
-// WaitGroup under the same lock so that Shutdown's Wait never races with Add.
-func (s *Server) register(c *Socket, wsGoroutines int) bool {
+// errDuplicateID is reported when GenerateID returned the id of a live socket.
+var errDuplicateID = errors.New("engineio: generated socket id already in use")
+
+// register adds c to the clients map unless the server is shut down (ErrServerClosed) or the id is taken;
+// wsGoroutines are accounted for in the WaitGroup under the same lock so that Shutdown's Wait never races with Add.
+func (s *Server) register(c *Socket, wsGoroutines int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return false
+		return ErrServerClosed
+	}
+	if _, taken := s.clients[c.id]; taken {
+		return errDuplicateID
 	}
 	s.clients[c.id] = c
 	s.wg.Add(wsGoroutines)
-	return true
+	return nil
 }
 
 func (s *Server) unregister(c *Socket) {
@@ -392,8 +398,9 @@ func (s *Server) handshakePolling(w http.ResponseWriter, r *http.Request, q quer
 	c.jsonp = q.jsonp
 	c.j = q.j
 	c.cookie = s.cfg.CookieName != ""
-	if !s.register(c, 0) {
-		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
+	if err := s.register(c, 0); err != nil {
+		s.log.Warn("handshake refused", "err", err)
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	}
 	c.startLiveness()

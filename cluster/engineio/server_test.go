@@ -466,10 +466,10 @@ func TestPingPongPolling(t *testing.T) {
 }
 
 func TestPingTimeout(t *testing.T) {
-	h := newHarness(t, Config{PingInterval: 100 * time.Millisecond, PingTimeout: 200 * time.Millisecond})
+	h := newHarness(t, Config{PingInterval: 200 * time.Millisecond, PingTimeout: 400 * time.Millisecond})
 	sid, c := h.handshake()
-	// Pings keep the socket alive well past PingInterval+PingTimeout.
-	until := time.Now().Add(700 * time.Millisecond)
+	// Pings keep the socket alive well past PingInterval+PingTimeout (600 ms).
+	until := time.Now().Add(1500 * time.Millisecond)
 	for time.Now().Before(until) {
 		h.post(sid, Packet{Type: Ping})
 		h.poll(sid)
@@ -1059,4 +1059,68 @@ func TestPollingOnlyServer(t *testing.T) {
 	if _, res, err := websocket.DefaultDialer.Dial(h.wsURL("EIO=2&transport=websocket"), nil); err == nil || res != nil {
 		t.Fatalf("websocket on polling-only server: %v %v", err, res)
 	}
+}
+
+func TestHandshakeEdgeCases(t *testing.T) {
+	h := newHarness(t, Config{
+		GenerateID: func(*http.Request) string { return "fixed" },
+		OnConnection: func(s *Socket) {
+			if s.Request().URL.Query().Get("closeNow") != "" {
+				_ = s.Send("hi")
+				s.Close()
+			}
+		},
+	})
+	// An empty b64 is absent (JavaScript falsy): binary framing.
+	r := h.do("GET", "EIO=2&transport=polling&b64=", nil, nil)
+	if r.header.Get("Content-Type") != contentTypeBinary {
+		t.Fatalf("b64= : %v", r.header)
+	}
+	c := h.nextConn()
+	// A generated id that is still in use is refused.
+	if r := h.do("GET", "EIO=2&transport=polling", nil, nil); r.status != http.StatusServiceUnavailable {
+		t.Fatalf("duplicate id: %d", r.status)
+	}
+	c.sock.Close()
+	h.do("GET", "EIO=2&transport=polling&sid=fixed", nil, nil)
+	c.rec.closeReason(t)
+
+	// Close inside OnConnection: the handshake still answers the open packet, the next poll [hi, close].
+	r = h.do("GET", "EIO=2&transport=polling&closeNow=1", nil, nil)
+	if ps, err := DecodePayloadBinary(r.body); err != nil || len(ps) != 1 || ps[0].Type != Open {
+		t.Fatalf("handshake %+v %v", ps, err)
+	}
+	c = h.nextConn()
+	if ps := h.poll("fixed"); len(ps) != 2 || ps[0].Data != "hi" || ps[1].Type != Close {
+		t.Fatalf("after close in OnConnection: %+v", ps)
+	}
+	if got := c.rec.closeReason(t); got != ReasonForcedClose {
+		t.Fatalf("reason %q", got)
+	}
+	// Same over a WebSocket-first connection: open, hi, close frame.
+	ws, _, err := websocket.DefaultDialer.Dial(h.wsURL("EIO=2&transport=websocket&closeNow=1"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	c = h.nextConn()
+	if _, data := wsRead(t, ws); !strings.HasPrefix(string(data), `0{"sid":"fixed"`) {
+		t.Fatalf("open %q", data)
+	}
+	if _, data := wsRead(t, ws); string(data) != "4hi" {
+		t.Fatalf("got %q", data)
+	}
+	wsExpectClose(t, ws)
+	if got := c.rec.closeReason(t); got != ReasonForcedClose {
+		t.Fatalf("reason %q", got)
+	}
+}
+
+func TestJSONPXSSHeader(t *testing.T) {
+	h := newHarness(t, Config{})
+	r := h.do("GET", "EIO=2&transport=polling&j=0&b64=1", map[string]string{"User-Agent": "Mozilla/4.0 (compatible; MSIE 8.0; Windows NT 6.1)"}, nil)
+	if r.header.Get("X-XSS-Protection") != "0" || r.header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("headers %v", r.header)
+	}
+	h.nextConn()
 }

@@ -278,7 +278,8 @@ func (s *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, q query) {
 	ws := newWSConn(c, conn, q.b64)
 	ws.private = []Packet{s.openPacket(id, false)}
 	c.ws = ws
-	if !s.register(c, 2) {
+	if err := s.register(c, 2); err != nil {
+		s.log.Warn("websocket handshake refused", "err", err)
 		closeWS(conn)
 		return
 	}
