@@ -34,6 +34,12 @@ export async function startFakeServer(opts = {}) {
   }
 
   function writePayload(res, s, packets) {
+    if (s.jsonp != null) {
+      const literal = JSON.stringify(encodePayloadText(packets)).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+      res.writeHead(200, { 'Content-Type': 'text/javascript; charset=UTF-8' });
+      res.end(Buffer.from(`___eio[${s.jsonp}](${literal});`, 'utf8'));
+      return;
+    }
     if (s.b64) {
       res.writeHead(200, { 'Content-Type': 'text/plain; charset=UTF-8' });
       res.end(Buffer.from(encodePayloadText(packets), 'utf8'));
@@ -128,10 +134,13 @@ export async function startFakeServer(opts = {}) {
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       state.requests.push({ method: req.method, path: url.pathname, query: q, contentType: req.headers['content-type'], body });
+      const file = opts.files && opts.files[url.pathname];
+      if (file) { res.writeHead(200, { 'Content-Type': file.type }); res.end(file.body); return; }
       if (url.pathname !== '/socketcluster/') { res.writeHead(404); res.end(); return; }
       if (!q.sid) {
         if (req.method !== 'GET') { res.writeHead(400); res.end('{"code":2,"message":"Bad handshake method"}'); return; }
         const s = newSession('polling', !!q.b64);
+        if (q.j != null) s.jsonp = String(q.j).replace(/[^0-9]/g, '');
         writePayload(res, s, [open(s)]);
         connectEvent(s);
         return;
@@ -147,7 +156,16 @@ export async function startFakeServer(opts = {}) {
       } else if (req.method === 'POST') {
         let packets;
         try {
-          packets = req.headers['content-type'] === 'application/octet-stream' ? decodePayloadBinary(body) : decodePayloadText(body.toString('utf8'));
+          const type = req.headers['content-type'];
+          if (type === 'application/octet-stream') {
+            packets = decodePayloadBinary(body);
+          } else if (String(type).startsWith('application/x-www-form-urlencoded')) {
+            // JSONP form field d (spec 5.3.2): unescape as engine.io 1.3.1 did.
+            const d = new URLSearchParams(body.toString('utf8')).get('d') || '';
+            packets = decodePayloadText(d.replace(/(^|[^\\])\\n/g, '$1\n').replace(/\\\\n/g, '\\n'));
+          } else {
+            packets = decodePayloadText(body.toString('utf8'));
+          }
         } catch (err) {
           res.writeHead(400); res.end(); closeSession(s); return;
         }
