@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 )
@@ -12,6 +13,9 @@ const (
 	serverAckTimeoutSeconds = 2
 	// scenarioTimeout is each client script's overall deadline.
 	scenarioTimeout = 30 * time.Second
+	// clientConcurrency is how many client processes run at once. The scripts mostly wait on the network, so this is
+	// independent of GOMAXPROCS (and of go test -parallel).
+	clientConcurrency = 6
 )
 
 // clientVersions are the original socketcluster-client releases of Profile B (spec section 5).
@@ -44,29 +48,41 @@ func TestNodeClients(t *testing.T) {
 	worker := filepath.Join(repoRoot, "testdata", "workers", "e2e", "worker.js")
 	srv := startServer(t, worker, "--ackTimeout", fmt.Sprint(serverAckTimeoutSeconds))
 
+	// Subtests run from several goroutines at once (t.Run allows that), bounded by a semaphore.
+	sem := make(chan struct{}, clientConcurrency)
 	for _, client := range clientVersions {
 		t.Run(client, func(t *testing.T) {
 			for _, mode := range transportModes {
 				t.Run(mode, func(t *testing.T) {
+					var wg sync.WaitGroup
 					for _, step := range scenarioSteps {
-						t.Run(step.name, func(t *testing.T) {
-							t.Parallel()
-							env := map[string]string{
-								"SC_PORT":                  fmt.Sprint(srv.Port),
-								"SC_CLIENT":                client,
-								"SC_TRANSPORTS":            mode,
-								"SC_SERVER_ACK_TIMEOUT_MS": fmt.Sprint(serverAckTimeoutSeconds * 1000),
-							}
-							if step.name != "all" {
-								env["SC_STEPS"] = step.name
-							}
-							if _, err := runNode(t, "node-scenario.js", env, scenarioTimeout); err != nil {
-								t.Errorf("%s (client %s, transports %s): %v", step.what, client, mode, err)
-							}
-						})
+						wg.Add(1)
+						sem <- struct{}{}
+						go func() {
+							defer wg.Done()
+							defer func() { <-sem }()
+							t.Run(step.name, func(t *testing.T) { runScenario(t, srv, client, mode, step.name, step.what) })
+						}()
 					}
+					wg.Wait()
 				})
 			}
 		})
+	}
+}
+
+// runScenario runs node-scenario.js for one client version, transport mode and step ("all" = every step).
+func runScenario(t *testing.T, srv *server, client, mode, step, what string) {
+	env := map[string]string{
+		"SC_PORT":                  fmt.Sprint(srv.Port),
+		"SC_CLIENT":                client,
+		"SC_TRANSPORTS":            mode,
+		"SC_SERVER_ACK_TIMEOUT_MS": fmt.Sprint(serverAckTimeoutSeconds * 1000),
+	}
+	if step != "all" {
+		env["SC_STEPS"] = step
+	}
+	if _, err := runNode(t, "node-scenario.js", env, scenarioTimeout); err != nil {
+		t.Errorf("%s (client %s, transports %s): %v", what, client, mode, err)
 	}
 }
