@@ -1,0 +1,295 @@
+package cluster
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/socketcluster-go/socketcluster/cluster/engineio"
+	"github.com/socketcluster-go/socketcluster/cluster/scproto"
+	"github.com/socketcluster-go/socketcluster/jsapi"
+)
+
+// serverLocalEvents are names a client may not trigger on the server
+// socket (spec 3.3): they are dropped silently.
+var serverLocalEvents = map[string]bool{
+	"open": true, "error": true, "packet": true, "heartbeat": true, "data": true, "raw": true, "message": true,
+	"upgrade": true, "close": true, "packetCreate": true, "flush": true, "drain": true, "disconnect": true,
+}
+
+// conn is one SC connection: the SC layer over an engine.io socket. It
+// implements jsapi.Conn (called on the loop) and engineio.Handler (called
+// by the socket's reader).
+type conn struct {
+	w      *Worker
+	sock   *engineio.Socket
+	id     string
+	ssid   string
+	addr   string
+	client string // first X-Forwarded-For entry or ""
+	handle jsapi.Handle
+	cid    atomic.Int64
+	log    *slog.Logger
+
+	mu   sync.Mutex
+	subs map[string]struct{} // channels this socket subscribed to
+}
+
+var _ jsapi.Conn = (*conn)(nil)
+
+func (c *conn) ID() string             { return c.id }
+func (c *conn) SSID() string           { return c.ssid }
+func (c *conn) Request() *http.Request { return c.sock.Request() }
+func (c *conn) Address() string        { return c.addr }
+func (c *conn) ClientAddress() string  { return c.client }
+func (c *conn) Transport() string      { return c.sock.Transport() }
+func (c *conn) Close()                 { c.sock.Close() }
+
+func (c *conn) Emit(event, dataJSON string) int64 {
+	cid := c.cid.Add(1)
+	buf := scproto.AppendEvent(make([]byte, 0, len(event)+len(dataJSON)+32), event, dataJSON, cid)
+	if err := c.sock.Send(string(buf)); err != nil {
+		return 0
+	}
+	c.w.stats.messagesOut.Add(1)
+	return cid
+}
+
+func (c *conn) Respond(cidJSON, errJSON, dataJSON string) {
+	buf := scproto.AppendResponse(make([]byte, 0, len(cidJSON)+len(errJSON)+len(dataJSON)+24), cidJSON, errJSON, dataJSON)
+	if c.sock.Send(string(buf)) == nil {
+		c.w.stats.messagesOut.Add(1)
+	}
+}
+
+func (c *conn) SendRaw(text string) {
+	if c.sock.Send(text) == nil {
+		c.w.stats.messagesOut.Add(1)
+	}
+}
+
+// sendPrepared sends a publish delivery: prefix is {"event":..,"data":..
+// and only the cid is appended per subscriber.
+func (c *conn) sendPrepared(prefix []byte) {
+	cid := c.cid.Add(1)
+	buf := make([]byte, 0, len(prefix)+24)
+	buf = append(buf, prefix...)
+	buf = append(buf, `,"cid":`...)
+	buf = strconv.AppendInt(buf, cid, 10)
+	buf = append(buf, '}')
+	if c.sock.Send(string(buf)) == nil {
+		c.w.stats.messagesOut.Add(1)
+	}
+}
+
+// OnMessage runs on the socket's reader; blocking here is back-pressure.
+func (c *conn) OnMessage(_ *engineio.Socket, data string) {
+	c.w.stats.messagesIn.Add(1)
+	m, err := scproto.Decode(data)
+	if err != nil {
+		c.log.Debug("dropped message", "err", err)
+		return
+	}
+	switch m.Kind {
+	case scproto.KindRaw:
+		_ = c.w.js.Raw(c.handle, m.Raw)
+	case scproto.KindResponse:
+		_ = c.w.js.Response(c.handle, m.CID, m.Error, m.Data)
+	case scproto.KindEvent:
+		switch m.Event {
+		case "ready":
+			if m.CID != "" {
+				c.Respond(m.CID, "", "")
+			}
+			_ = c.w.js.Ready(c.handle)
+		case "subscribe":
+			c.subscribe(m)
+		case "unsubscribe":
+			c.unsubscribe(m)
+		case "publish":
+			c.publish(m)
+		default:
+			if serverLocalEvents[m.Event] {
+				return
+			}
+			_ = c.w.js.Event(c.handle, m.Event, m.Data, m.CID)
+		}
+	}
+}
+
+// OnClose runs once when the engine.io socket closed.
+func (c *conn) OnClose(_ *engineio.Socket, reason string) {
+	c.mu.Lock()
+	subs := c.subs
+	c.subs = nil
+	c.mu.Unlock()
+	for ch := range subs {
+		c.w.broker.unsubscribe(ch, c)
+	}
+	c.w.unbind(c)
+	_ = c.w.js.Closed(c.handle, reason)
+}
+
+func channelList(dataJSON string) ([]string, bool) {
+	if dataJSON == "" {
+		return nil, true
+	}
+	var one string
+	if json.Unmarshal([]byte(dataJSON), &one) == nil {
+		return []string{one}, true
+	}
+	var many []string
+	if json.Unmarshal([]byte(dataJSON), &many) == nil {
+		return many, true
+	}
+	return nil, false
+}
+
+func jsonString(s string) string { return string(scproto.AppendString(nil, s)) }
+
+func (c *conn) subscribe(m scproto.Message) {
+	channels, ok := channelList(m.Data)
+	if !ok || len(channels) == 0 {
+		c.respondError(m.CID, "Invalid channel name")
+		return
+	}
+	for _, ch := range channels {
+		if ch == "" || len(ch) > scproto.MaxEventNameLength {
+			c.respondError(m.CID, "Invalid channel name")
+			return
+		}
+		c.mu.Lock()
+		_, already := c.subs[ch]
+		n := len(c.subs)
+		closed := c.subs == nil
+		c.mu.Unlock()
+		if closed {
+			return
+		}
+		if already {
+			continue
+		}
+		if n >= c.w.opts.SocketEventLimit {
+			c.respondError(m.CID, "Socket "+c.id+" tried to exceed the event subscription limit of "+strconv.Itoa(c.w.opts.SocketEventLimit))
+			return
+		}
+		if c.w.js.HasMiddleware(jsapi.MWSubscribe) {
+			if err := c.w.js.Subscribe(c.handle, ch); err != nil {
+				c.respondMiddleware(m.CID, err)
+				return
+			}
+		}
+		c.mu.Lock()
+		if c.subs == nil {
+			c.mu.Unlock()
+			return
+		}
+		c.subs[ch] = struct{}{}
+		c.mu.Unlock()
+		c.w.broker.subscribe(ch, c)
+	}
+	if m.CID != "" {
+		c.Respond(m.CID, "", "")
+	}
+}
+
+func (c *conn) unsubscribe(m scproto.Message) {
+	channels, ok := channelList(m.Data)
+	if !ok {
+		c.respondError(m.CID, "Invalid channel name")
+		return
+	}
+	c.mu.Lock()
+	if channels == nil { // no data: all
+		for ch := range c.subs {
+			channels = append(channels, ch)
+		}
+	}
+	var removed []string
+	for _, ch := range channels {
+		if _, ok := c.subs[ch]; ok {
+			delete(c.subs, ch)
+			removed = append(removed, ch)
+		}
+	}
+	c.mu.Unlock()
+	for _, ch := range removed {
+		c.w.broker.unsubscribe(ch, c)
+	}
+	if m.CID != "" {
+		c.Respond(m.CID, "", "")
+	}
+}
+
+func (c *conn) publish(m scproto.Message) {
+	if !c.w.opts.AllowClientPublish {
+		c.respondError(m.CID, "Error: Client publish feature is disabled")
+		return
+	}
+	var body struct {
+		Event string          `json:"event"`
+		Data  json.RawMessage `json:"data"`
+	}
+	if m.Data == "" || json.Unmarshal([]byte(m.Data), &body) != nil || body.Event == "" || len(body.Event) > scproto.MaxEventNameLength {
+		c.respondError(m.CID, "Invalid publish message")
+		return
+	}
+	data := string(body.Data)
+	if data == "null" {
+		data = "null"
+	}
+	if c.w.js.HasMiddleware(jsapi.MWPublish) {
+		if err := c.w.js.Publish(c.handle, body.Event, data); err != nil {
+			c.respondMiddleware(m.CID, err)
+			return
+		}
+	}
+	c.w.broker.publish(body.Event, data)
+	if m.CID != "" {
+		c.Respond(m.CID, "", "")
+	}
+	_ = c.w.js.LocalEvent(c.handle, "publish", m.Data)
+}
+
+func (c *conn) respondError(cid, text string) {
+	if cid != "" {
+		c.Respond(cid, jsonString(text), "")
+	}
+}
+
+func (c *conn) respondMiddleware(cid string, err error) {
+	if cid == "" {
+		return
+	}
+	if me, ok := err.(*jsapi.MiddlewareError); ok {
+		c.Respond(cid, me.JSON, "")
+		return
+	}
+	c.Respond(cid, jsonString(err.Error()), "")
+}
+
+// remoteIP returns the IP part of r.RemoteAddr.
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// forwardedFor returns the first X-Forwarded-For entry or "".
+func forwardedFor(r *http.Request) string {
+	xff := r.Header.Get("X-Forwarded-For")
+	if xff == "" {
+		return ""
+	}
+	if i := strings.IndexByte(xff, ','); i >= 0 {
+		xff = xff[:i]
+	}
+	return strings.TrimSpace(xff)
+}

@@ -1,0 +1,3 @@
+module.exports.run = function (worker) {
+  var x = ;
+};

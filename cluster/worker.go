@@ -1,0 +1,434 @@
+// Package cluster is the worker's network side (engine.io transports, the
+// SC layer, connection lifecycle and limits) and, later, the master's
+// supervision of worker, store and balancer processes.
+package cluster
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/socketcluster-go/socketcluster/cluster/engineio"
+	"github.com/socketcluster-go/socketcluster/jsapi"
+	jsrt "github.com/socketcluster-go/socketcluster/runtime"
+)
+
+// Header and handshake limits of the worker's HTTP server.
+const (
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultMaxHeaderBytes    = 64 << 10
+	DefaultIdleTimeout       = 120 * time.Second
+	// statusBodyLimit bounds the /~status request body.
+	statusBodyLimit = 4 << 10
+)
+
+// StaticFile is a file the worker serves when no user handler answered.
+type StaticFile struct {
+	Body        []byte
+	ContentType string
+}
+
+// WorkerConfig configures one worker.
+type WorkerConfig struct {
+	Options Options
+	Logger  *slog.Logger
+	Stdout  io.Writer // console.log of worker.js (default os.Stdout)
+	Stderr  io.Writer // console.error of worker.js (default os.Stderr)
+	// Fallback files by URL path (e.g. "/socketcluster.js"), served for GET
+	// when worker.js has no 'req' listener or answered 404.
+	Fallback map[string]StaticFile
+	// Overlay is presented to worker.js's require and fs where no real file
+	// exists (see runtime.Options.Overlay); keys are relative to the app
+	// directory.
+	Overlay map[string][]byte
+}
+
+// Worker is one running SocketCluster worker: a JS VM with the user's
+// worker controller and the network side that feeds it.
+type Worker struct {
+	opts     Options
+	log      *slog.Logger
+	loop     *jsrt.Loop
+	js       *jsapi.Worker
+	engine   *engineio.Server
+	broker   *localBroker
+	origins  originPolicy
+	fallback map[string]StaticFile
+	ssidName string
+	ssidRe   *regexp.Regexp
+
+	stats struct {
+		httpRequests atomic.Int64
+		messagesIn   atomic.Int64
+		messagesOut  atomic.Int64
+	}
+	rpm struct {
+		sync.Mutex
+		http, io int
+	}
+
+	addrMu    sync.Mutex
+	addrCount map[string]int
+	bound     atomic.Int64
+
+	server *http.Server
+}
+
+// ErrWorkerController reports a worker controller that cannot start.
+var ErrWorkerController = errors.New("worker controller failed")
+
+// NewWorker loads the worker controller and prepares the network side.
+// The returned error names the file (and line, for syntax errors).
+func NewWorker(cfg WorkerConfig) (*Worker, error) {
+	opts, err := cfg.Options.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	controller, err := filepath.Abs(opts.WorkerController)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(controller); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrWorkerController, err)
+	}
+	appDir := filepath.Dir(controller)
+	overlay := make(map[string][]byte, len(cfg.Overlay))
+	for rel, b := range cfg.Overlay {
+		overlay[filepath.Join(appDir, rel)] = b
+	}
+	origins, _ := parseOrigins(opts.Origins)
+	w := &Worker{
+		opts:      opts,
+		log:       log,
+		broker:    newLocalBroker(),
+		origins:   origins,
+		fallback:  cfg.Fallback,
+		addrCount: make(map[string]int),
+		ssidName:  "n/" + opts.AppName + "/ssid",
+	}
+	w.ssidRe = regexp.MustCompile(regexp.QuoteMeta(w.ssidName) + `=([^;]*)`)
+	loop, err := jsrt.New(jsrt.Options{
+		AppDir:        appDir,
+		Logger:        log,
+		Stdout:        cfg.Stdout,
+		Stderr:        cfg.Stderr,
+		HandlerBudget: opts.HandlerBudget,
+		Overlay:       overlay,
+	})
+	if err != nil {
+		return nil, err
+	}
+	loop.Start()
+	w.loop = loop
+	js, err := jsapi.New(jsapi.Config{
+		Loop:               loop,
+		Logger:             log,
+		ID:                 opts.WorkerID,
+		IsLeader:           opts.WorkerID == 0,
+		AppName:            opts.AppName,
+		Path:               opts.Path,
+		AckTimeout:         opts.AckTimeout,
+		AllowClientPublish: opts.AllowClientPublish,
+		Origins:            opts.Origins,
+		Options:            opts.jsOptions(),
+		Status:             w.Status,
+	})
+	if err != nil {
+		_ = loop.Stop(context.Background())
+		return nil, err
+	}
+	w.js = js
+	w.engine = engineio.NewServer(engineio.Config{
+		PingInterval:      opts.HeartbeatInterval,
+		PingTimeout:       opts.HeartbeatTimeout,
+		UpgradeTimeout:    opts.ConnectTimeout,
+		MaxHTTPBufferSize: opts.MaxHTTPBufferSize,
+		Transports:        opts.Transports,
+		CookieName:        "n/" + opts.AppName + "/io",
+		AllowRequest:      w.allowRequest,
+		GenerateID:        w.generateID,
+		OnConnection:      w.onConnection,
+		Logger:            log,
+	})
+	if err := js.Run(controller); err != nil {
+		_ = loop.Stop(context.Background())
+		return nil, fmt.Errorf("%w: %w", ErrWorkerController, err)
+	}
+	return w, nil
+}
+
+// Serve answers HTTP on l until ctx is done, then shuts down gracefully
+// within grace.
+func (w *Worker) Serve(ctx context.Context, l net.Listener, grace time.Duration) error {
+	w.server = &http.Server{
+		Handler:           w,
+		ReadHeaderTimeout: DefaultReadHeaderTimeout,
+		MaxHeaderBytes:    DefaultMaxHeaderBytes,
+		IdleTimeout:       DefaultIdleTimeout,
+		ErrorLog:          slog.NewLogLogger(w.log.Handler(), slog.LevelDebug),
+	}
+	go w.statusTicker(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- w.server.Serve(l) }()
+	select {
+	case err := <-errc:
+		w.stop()
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	_ = w.engine.Shutdown(sctx)
+	err := w.server.Shutdown(sctx)
+	w.stop()
+	if errors.Is(err, context.DeadlineExceeded) {
+		_ = w.server.Close()
+	}
+	return nil
+}
+
+func (w *Worker) stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = w.loop.Stop(ctx)
+}
+
+// ServeHTTP routes: /~status, the SC engine path, everything else to JS.
+func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	w.stats.httpRequests.Add(1)
+	path := r.URL.Path
+	switch {
+	case path == "/~status":
+		w.serveStatus(rw, r)
+	case strings.HasPrefix(path, w.opts.Path):
+		w.engine.ServeHTTP(rw, r)
+	default:
+		w.js.ServeHTTP(rw, r, w.serveFallback)
+	}
+}
+
+func (w *Worker) serveFallback(rw http.ResponseWriter, r *http.Request) bool {
+	f, ok := w.fallback[r.URL.Path]
+	if !ok || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+		return false
+	}
+	h := rw.Header()
+	for k := range h {
+		delete(h, k)
+	}
+	h.Set("Content-Type", f.ContentType)
+	h.Set("Cache-Control", "public, max-age=3600")
+	h.Set("Content-Length", strconv.Itoa(len(f.Body)))
+	rw.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodGet {
+		_, _ = rw.Write(f.Body)
+	}
+	return true
+}
+
+// allowRequest runs for new connections: origin check, then handshake
+// middleware.
+func (w *Worker) allowRequest(r *http.Request) error {
+	if !w.origins.allows(r.Header.Get("Origin"), r.Header.Get("Referer")) {
+		msg := "Failed to authorize socket handshake - Invalid origin: " + r.Header.Get("Origin")
+		w.js.EmitNotice(msg)
+		return errors.New(msg)
+	}
+	if err := w.js.Handshake(r); err != nil {
+		w.log.Debug("handshake rejected", "err", err)
+		return err
+	}
+	return nil
+}
+
+// generateID makes <host>_w<id>_<sourcePort>_<secure>_<random 128 bits>.
+func (w *Worker) generateID(r *http.Request) string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	secure := "0"
+	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" || w.opts.Protocol == "https" {
+		secure = "1"
+	}
+	return w.opts.Host + "_w" + strconv.Itoa(w.opts.WorkerID) + "_" + strconv.Itoa(w.opts.SourcePort) + "_" + secure + "_" +
+		base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// sessionFromCookie applies spec 3.5 step 1: the ssid cookie value, else
+// the socket id. Values that are not of the id shape are ignored.
+func (w *Worker) sessionFromCookie(r *http.Request, socketID string) string {
+	for _, h := range r.Header.Values("Cookie") {
+		m := w.ssidRe.FindStringSubmatch(h)
+		if m == nil {
+			continue
+		}
+		v := unescapeJS(m[1])
+		if validSessionID(v) {
+			return v
+		}
+	}
+	return socketID
+}
+
+// validSessionID accepts ids of the socket-id shape: four fields then a
+// random part, printable ASCII, bounded length.
+func validSessionID(v string) bool {
+	if len(v) < 8 || len(v) > 200 || strings.Count(v, "_") < 4 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c <= ' ' || c >= 0x7f || c == ';' || c == ',' || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// unescapeJS reverses JavaScript's escape() for %XX sequences.
+func unescapeJS(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) {
+			if v, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {
+				b.WriteByte(byte(v))
+				i += 2
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// onConnection binds a new engine.io socket: address limit, connect event
+// (cid 1), the JavaScript socket. A failed bind sends fail and closes.
+func (w *Worker) onConnection(s *engineio.Socket) {
+	r := s.Request()
+	c := &conn{w: w, sock: s, id: s.ID(), subs: make(map[string]struct{})}
+	c.client = forwardedFor(r)
+	c.addr = c.client
+	if c.addr == "" {
+		c.addr = remoteIP(r)
+	}
+	c.ssid = w.sessionFromCookie(r, c.id)
+	c.log = w.log.With("socket", c.id)
+	if err := w.bind(c); err != nil {
+		s.SetHandler(nopHandler{})
+		c.cid.Add(1)
+		_ = s.Send(`{"event":"fail","data":` + jsonString("Failed to bind socket to io cluster - "+err.Error()) + `,"cid":1}`)
+		w.js.EmitNotice(err.Error())
+		s.Close()
+		return
+	}
+	c.handle = w.js.NewHandle()
+	s.SetHandler(c)
+	if err := w.js.Open(c.handle, c); err != nil {
+		s.Close()
+		return
+	}
+	c.cid.Add(1)
+	connect := `{"event":"connect","data":{"soid":` + jsonString(c.id) + `,"appName":` + jsonString(w.opts.AppName) + `},"cid":1}`
+	_ = s.Send(connect)
+}
+
+func (w *Worker) bind(c *conn) error {
+	w.addrMu.Lock()
+	defer w.addrMu.Unlock()
+	if lim := w.opts.AddressSocketLimit; lim > 0 && w.addrCount[c.addr] >= lim {
+		return fmt.Errorf("Reached connection limit for the address %s", c.addr)
+	}
+	w.addrCount[c.addr]++
+	w.bound.Add(1)
+	return nil
+}
+
+func (w *Worker) unbind(c *conn) {
+	w.addrMu.Lock()
+	if n := w.addrCount[c.addr]; n <= 1 {
+		delete(w.addrCount, c.addr)
+	} else {
+		w.addrCount[c.addr] = n - 1
+	}
+	w.addrMu.Unlock()
+	w.bound.Add(-1)
+}
+
+// Status is what /~status and worker.getStatus() report.
+func (w *Worker) Status() jsapi.Status {
+	w.rpm.Lock()
+	defer w.rpm.Unlock()
+	return jsapi.Status{ClientCount: w.engine.Clients(), HTTPRPM: w.rpm.http, IORPM: w.rpm.io}
+}
+
+func (w *Worker) statusTicker(ctx context.Context) {
+	t := time.NewTicker(w.opts.WorkerStatusInterval)
+	defer t.Stop()
+	var lastHTTP, lastIO int64
+	scale := 60 / w.opts.WorkerStatusInterval.Seconds()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			h, io := w.stats.httpRequests.Load(), w.stats.messagesIn.Load()
+			w.rpm.Lock()
+			w.rpm.http = int(float64(h-lastHTTP) * scale)
+			w.rpm.io = int(float64(io-lastIO) * scale)
+			w.rpm.Unlock()
+			lastHTTP, lastIO = h, io
+		}
+	}
+}
+
+// serveStatus answers /~status (spec 6.3): body {"dataKey":"..."} must
+// carry the cluster secret.
+func (w *Worker) serveStatus(rw http.ResponseWriter, r *http.Request) {
+	rw.Header().Set("Content-Type", "application/json")
+	body, err := io.ReadAll(http.MaxBytesReader(rw, r.Body, statusBodyLimit))
+	if err != nil {
+		rw.WriteHeader(http.StatusInternalServerError)
+		return
+	}
+	var req struct {
+		DataKey string `json:"dataKey"`
+	}
+	if w.opts.DataKey == "" || json.Unmarshal(body, &req) != nil ||
+		subtle.ConstantTimeCompare([]byte(req.DataKey), []byte(w.opts.DataKey)) != 1 {
+		rw.WriteHeader(http.StatusUnauthorized)
+		_, _ = rw.Write([]byte("{}"))
+		return
+	}
+	_ = json.NewEncoder(rw).Encode(w.Status())
+}
+
+// Loop returns the worker's JavaScript loop (for tests and benchmarks).
+func (w *Worker) Loop() *jsrt.Loop { return w.loop }
+
+// nopHandler serves sockets whose bind failed until they are closed.
+type nopHandler struct{}
+
+func (nopHandler) OnMessage(*engineio.Socket, string) {}
+func (nopHandler) OnClose(*engineio.Socket, string)   {}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/socketcluster-go/socketcluster/cluster"
+)
+
+// masterFlags are the SocketCluster master options under their SC names.
+// Durations are in seconds, as in SocketCluster.
+func masterFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "workerController", Usage: "path to the worker module exporting run(worker) (required)"},
+		&cli.IntFlag{Name: "port", Value: cluster.DefaultPort, Usage: "public port"},
+		&cli.StringFlag{Name: "appName", Usage: "unique application name used in cookie names (default: the worker's directory name)"},
+		&cli.StringFlag{Name: "host", Value: "", Usage: "host label at the start of socket ids"},
+		&cli.StringFlag{Name: "listen", Value: "", Usage: "address to listen on (default: all interfaces)"},
+		&cli.StringFlag{Name: "path", Value: cluster.DefaultPath, Usage: "path of the SocketCluster endpoint"},
+		&cli.Float64Flag{Name: "heartbeatInterval", Value: cluster.DefaultHeartbeatInterval.Seconds(), Usage: "engine.io pingInterval, seconds"},
+		&cli.Float64Flag{Name: "heartbeatTimeout", Value: cluster.DefaultHeartbeatTimeout.Seconds(), Usage: "engine.io pingTimeout, seconds"},
+		&cli.Float64Flag{Name: "connectTimeout", Value: cluster.DefaultConnectTimeout.Seconds(), Usage: "upgrade timeout and status timeout, seconds"},
+		&cli.Float64Flag{Name: "ackTimeout", Value: cluster.DefaultAckTimeout.Seconds(), Usage: "timeout of server emits with a callback, seconds"},
+		&cli.Float64Flag{Name: "sessionTimeout", Value: cluster.DefaultSessionTimeout.Seconds(), Usage: "session data lifetime after its last socket left, seconds"},
+		&cli.StringFlag{Name: "origins", Value: cluster.DefaultOrigins, Usage: "allowed origins, e.g. '*:*' or 'example.com:* *:8000'"},
+		&cli.StringFlag{Name: "transports", Value: "polling,websocket", Usage: "engine.io transports (polling is always on)"},
+		&cli.IntFlag{Name: "logLevel", Value: cluster.DefaultLogLevel, Usage: "0 errors, 1 +banner and warnings, 2 +notices, 3 debug"},
+		&cli.Int64Flag{Name: "maxHttpBufferSize", Value: cluster.DefaultMaxHTTPBufferSize, Usage: "max message and polling body size, bytes"},
+		&cli.IntFlag{Name: "socketEventLimit", Value: cluster.DefaultSocketEventLimit, Usage: "max channels one socket may subscribe to"},
+		&cli.BoolFlag{Name: "allowClientPublish", Value: true, Usage: "let clients publish to channels"},
+		&cli.IntFlag{Name: "addressSocketLimit", Value: cluster.DefaultAddressSocketLimit, Usage: "max sockets per client IP (0 = unlimited)"},
+		&cli.Float64Flag{Name: "workerStatusInterval", Value: cluster.DefaultWorkerStatusInterval.Seconds(), Usage: "period of worker status figures, seconds"},
+		&cli.Float64Flag{Name: "handlerBudget", Value: cluster.DefaultHandlerBudget.Seconds(), Usage: "max run time of one JavaScript handler before it is interrupted, seconds"},
+		&cli.StringFlag{Name: "protocol", Value: "http", Usage: "http or https"},
+	}
+}
+
+func seconds(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
+
+var appNameClean = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
+
+// optionsFromFlags maps the command line onto cluster.Options.
+func optionsFromFlags(c *cli.Context) (cluster.Options, error) {
+	wc := c.String("workerController")
+	if wc == "" {
+		if c.NArg() > 0 && strings.HasSuffix(c.Args().First(), ".js") {
+			wc = c.Args().First()
+		} else {
+			return cluster.Options{}, fmt.Errorf("--workerController is required (the worker.js exporting run(worker))")
+		}
+	}
+	app := c.String("appName")
+	if app == "" {
+		abs, _ := filepath.Abs(wc)
+		app = appNameClean.ReplaceAllString(filepath.Base(filepath.Dir(abs)), "")
+		if app == "" {
+			app = "app"
+		}
+	}
+	var transports []string
+	for _, t := range strings.Split(c.String("transports"), ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			transports = append(transports, t)
+		}
+	}
+	if p := c.String("protocol"); p != "http" && p != "https" {
+		return cluster.Options{}, fmt.Errorf("--protocol must be http or https, not %q", p)
+	}
+	return cluster.Options{
+		Port:                 c.Int("port"),
+		Host:                 c.String("host"),
+		AppName:              app,
+		WorkerController:     wc,
+		Protocol:             c.String("protocol"),
+		HeartbeatInterval:    seconds(c.Float64("heartbeatInterval")),
+		HeartbeatTimeout:     seconds(c.Float64("heartbeatTimeout")),
+		ConnectTimeout:       seconds(c.Float64("connectTimeout")),
+		AckTimeout:           seconds(c.Float64("ackTimeout")),
+		SessionTimeout:       seconds(c.Float64("sessionTimeout")),
+		Origins:              c.String("origins"),
+		Transports:           transports,
+		LogLevel:             c.Int("logLevel"),
+		Path:                 c.String("path"),
+		MaxHTTPBufferSize:    c.Int64("maxHttpBufferSize"),
+		SocketEventLimit:     c.Int("socketEventLimit"),
+		AllowClientPublish:   c.Bool("allowClientPublish"),
+		AddressSocketLimit:   c.Int("addressSocketLimit"),
+		WorkerStatusInterval: seconds(c.Float64("workerStatusInterval")),
+		HandlerBudget:        seconds(c.Float64("handlerBudget")),
+	}, nil
+}

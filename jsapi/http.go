@@ -1,0 +1,245 @@
+package jsapi
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/dop251/goja"
+)
+
+// maxBodyChunk is the size of the body pieces handed to req 'data' events.
+const maxBodyChunk = 64 << 10
+
+// exchange is one HTTP request/response between a handler goroutine and
+// the loop. JavaScript appends to it (never blocking); the handler
+// goroutine drains it into the http.ResponseWriter.
+type exchange struct {
+	mu      sync.Mutex
+	status  int
+	header  []string // name, value pairs; nil until the head was sent
+	headed  bool
+	chunks  [][]byte
+	ended   bool
+	aborted bool
+	wake    chan struct{}
+}
+
+func (x *exchange) signal() {
+	select {
+	case x.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Fallback answers a request the JavaScript handlers left with 404 or
+// without any 'req' listener (e.g. the built-in /socketcluster.js).
+type Fallback func(rw http.ResponseWriter, r *http.Request) bool
+
+// ServeHTTP hands an HTTP request outside the SC path to JavaScript: the
+// HTTP server emits 'request' and then 'req' with Node-compatible objects,
+// then the body arrives as 'data'/'end'. It returns when the response
+// ended or the client went away. Not on the loop.
+func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request, fallback Fallback) {
+	h := w.nextHandle.Add(1)
+	x := &exchange{wake: make(chan struct{}, 1)}
+	w.exchanges.Store(h, x)
+	defer func() {
+		w.exchanges.Delete(h)
+		_ = w.loop.Submit(func(*goja.Runtime) { delete(w.reqObjects, h) })
+	}()
+
+	hasReq := make(chan bool, 1)
+	var reqObj *goja.Object
+	err := w.loop.Submit(func(vm *goja.Runtime) {
+		reqObj = w.newRequest(vm, h, r)
+		res, err := vm.New(w.resCtor, vm.ToValue(h), reqObj, vm.ToValue(false))
+		if err != nil {
+			hasReq <- false
+			return
+		}
+		_ = reqObj.Set("res", res)
+		_ = res.Set("req", reqObj)
+		n := w.listenerCount(w.httpServer, "req")
+		hasReq <- n > 0
+		if w.listenerCount(w.httpServer, "request") > 0 {
+			w.emit(w.httpServer, vm.ToValue("request"), reqObj, res)
+		}
+		w.emit(w.httpServer, vm.ToValue("req"), reqObj, res)
+	})
+	if err != nil {
+		http.Error(rw, "worker is shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	if !<-hasReq {
+		if fallback == nil || !fallback(rw, r) {
+			http.NotFound(rw, r)
+		}
+		return
+	}
+
+	go w.pumpBody(r.Context(), h, r.Body)
+
+	flusher, _ := rw.(http.Flusher)
+	replaced := false
+	for {
+		select {
+		case <-x.wake:
+		case <-r.Context().Done():
+			x.mu.Lock()
+			x.aborted = true
+			x.mu.Unlock()
+			_ = w.loop.TrySubmit(func(vm *goja.Runtime) {
+				if reqObj != nil {
+					_ = reqObj.Set("aborted", true)
+					w.emit(reqObj, vm.ToValue("aborted"))
+					w.emit(reqObj, vm.ToValue("close"))
+				}
+			})
+			return
+		}
+		x.mu.Lock()
+		status, header, headed := x.status, x.header, x.headed
+		chunks := x.chunks
+		x.chunks = nil
+		ended := x.ended
+		x.header = nil
+		x.mu.Unlock()
+		if headed && header != nil {
+			if status == http.StatusNotFound && fallback != nil && fallback(rw, r) {
+				replaced = true
+			} else {
+				hdr := rw.Header()
+				for i := 0; i+1 < len(header); i += 2 {
+					hdr.Add(header[i], header[i+1])
+				}
+				rw.WriteHeader(status)
+			}
+		}
+		if !replaced {
+			for _, c := range chunks {
+				if _, err := rw.Write(c); err != nil {
+					break
+				}
+			}
+			if flusher != nil && len(chunks) > 0 && !ended {
+				flusher.Flush()
+			}
+		}
+		if ended {
+			return
+		}
+	}
+}
+
+// pumpBody feeds the request body to JavaScript as 'data' then 'end'.
+func (w *Worker) pumpBody(ctx context.Context, h uint64, body io.ReadCloser) {
+	defer body.Close()
+	buf := make([]byte, maxBodyChunk)
+	for {
+		n, err := body.Read(buf)
+		if n > 0 {
+			chunk := make([]byte, n)
+			copy(chunk, buf[:n])
+			if w.loop.Submit(func(vm *goja.Runtime) { w.deliverChunk(vm, h, chunk) }) != nil {
+				return
+			}
+		}
+		if err != nil {
+			if err == io.EOF {
+				_ = w.loop.Submit(func(vm *goja.Runtime) { w.deliverEnd(vm, h) })
+			}
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+func (w *Worker) deliverChunk(vm *goja.Runtime, h uint64, chunk []byte) {
+	req := w.requestObject(h)
+	if req == nil {
+		return
+	}
+	fn := req.Get("_chunk")
+	_, _ = w.loop.Call(fn, req, w.newBuffer(vm, chunk))
+}
+
+func (w *Worker) deliverEnd(vm *goja.Runtime, h uint64) {
+	req := w.requestObject(h)
+	if req == nil {
+		return
+	}
+	_, _ = w.loop.Call(req.Get("_end"), req)
+}
+
+// requestObject finds the JS request for handle h; loop only.
+func (w *Worker) requestObject(h uint64) *goja.Object {
+	v, ok := w.reqObjects[h]
+	if !ok {
+		return nil
+	}
+	return v
+}
+
+func (w *Worker) newBuffer(vm *goja.Runtime, b []byte) goja.Value {
+	ab := vm.NewArrayBuffer(b)
+	if w.bufferFrom != nil {
+		v, err := w.bufferFrom(goja.Undefined(), vm.ToValue(ab))
+		if err == nil {
+			return v
+		}
+	}
+	return vm.ToValue(ab)
+}
+
+// newRequest builds an IncomingMessage for r; h 0 means no body will flow.
+func (w *Worker) newRequest(vm *goja.Runtime, h uint64, r *http.Request) *goja.Object {
+	headers, raw := headersObject(vm, r.Header, r.Host)
+	host, port, _ := net.SplitHostPort(r.RemoteAddr)
+	p, _ := strconv.Atoi(port)
+	version := strconv.Itoa(r.ProtoMajor) + "." + strconv.Itoa(r.ProtoMinor)
+	obj, err := vm.New(w.reqCtor, vm.ToValue(h), vm.ToValue(r.Method), vm.ToValue(r.RequestURI), headers, raw,
+		vm.ToValue(version), vm.ToValue(host), vm.ToValue(p))
+	if err != nil {
+		return vm.NewObject()
+	}
+	if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+		_ = obj.Set("clientAddress", firstForwarded(xff))
+	}
+	if h != 0 {
+		w.reqObjects[h] = obj
+	}
+	return obj
+}
+
+func (w *Worker) exchangeFor(h uint64) *exchange {
+	v, ok := w.exchanges.Load(h)
+	if !ok {
+		return nil
+	}
+	return v.(*exchange)
+}
+
+func firstForwarded(xff string) string {
+	for i := 0; i < len(xff); i++ {
+		if xff[i] == ',' {
+			return trimSpaces(xff[:i])
+		}
+	}
+	return trimSpaces(xff)
+}
+
+func trimSpaces(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}

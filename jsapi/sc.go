@@ -1,0 +1,288 @@
+package jsapi
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/dop251/goja"
+)
+
+// Handle identifies a connection between the network layer and JavaScript.
+type Handle uint64
+
+// NewHandle allocates the handle of a new connection. Any goroutine.
+func (w *Worker) NewHandle() Handle { return Handle(w.nextHandle.Add(1)) }
+
+// Open creates the JavaScript socket for c under handle h (after a
+// successful bind). Call it before anything of c can reach the loop.
+// Any goroutine; blocks while the loop inbox is full.
+func (w *Worker) Open(hd Handle, c Conn) error {
+	h := uint64(hd)
+	return w.loop.Submit(func(vm *goja.Runtime) {
+		req := c.Request()
+		cookies := vm.NewObject()
+		for _, ck := range req.Cookies() {
+			_ = cookies.Set(ck.Name, unescapeCookie(ck.Value))
+		}
+		reqObj := w.newRequest(vm, 0, req)
+		var clientAddr goja.Value = goja.Undefined()
+		if ca := c.ClientAddress(); ca != "" {
+			clientAddr = vm.ToValue(ca)
+		}
+		obj, err := vm.New(w.socketCtor, w.scServer, vm.ToValue(h), vm.ToValue(c.ID()), vm.ToValue(c.SSID()),
+			vm.ToValue(c.Address()), clientAddr, cookies, reqObj)
+		if err != nil {
+			w.log.Error("create socket object", "err", err)
+			c.Close()
+			return
+		}
+		w.conns[h] = &connEntry{conn: c, obj: obj, onEvent: obj.Get("_onEvent"), onResponse: obj.Get("_onResponse")}
+	})
+}
+
+// Ready handles the client's ready event: the socket joins scServer.clients
+// and 'connection' is emitted. Any goroutine.
+func (w *Worker) Ready(h Handle) error {
+	return w.loop.Submit(func(vm *goja.Runtime) {
+		e := w.conns[uint64(h)]
+		if e == nil || e.ready {
+			return
+		}
+		e.ready = true
+		clients := w.scServer.Get("clients").ToObject(vm)
+		_ = clients.Set(e.conn.ID(), e.obj)
+		_ = w.scServer.Set("clientsCount", w.scServer.Get("clientsCount").ToInteger()+1)
+		w.emit(w.scServer, vm.ToValue("connection"), e.obj)
+	})
+}
+
+// Event delivers a client event (dataJSON "" = no data; cid raw JSON or "").
+// Any goroutine.
+func (w *Worker) Event(h Handle, event, dataJSON, cid string) error {
+	return w.loop.Submit(func(vm *goja.Runtime) {
+		e := w.conns[uint64(h)]
+		if e == nil {
+			return
+		}
+		_, _ = w.loop.Call(e.onEvent, e.obj, vm.ToValue(event), vm.ToValue(dataJSON), vm.ToValue(cid))
+	})
+}
+
+// Response delivers the client's answer to a server emit. Any goroutine.
+func (w *Worker) Response(h Handle, cid, errJSON, dataJSON string) error {
+	return w.loop.Submit(func(vm *goja.Runtime) {
+		e := w.conns[uint64(h)]
+		if e == nil {
+			return
+		}
+		_, _ = w.loop.Call(e.onResponse, e.obj, vm.ToValue(cid), vm.ToValue(errJSON), vm.ToValue(dataJSON))
+	})
+}
+
+// Raw delivers a raw (non-SC) message: the socket emits 'raw'. Any goroutine.
+func (w *Worker) Raw(h Handle, text string) error {
+	return w.loop.Submit(func(vm *goja.Runtime) {
+		e := w.conns[uint64(h)]
+		if e == nil {
+			return
+		}
+		w.emit(e.obj, vm.ToValue("raw"), vm.ToValue(text))
+	})
+}
+
+// LocalEvent emits a local event on the socket (e.g. 'publish' after a
+// client publish succeeded). Any goroutine.
+func (w *Worker) LocalEvent(h Handle, event, dataJSON string) error {
+	return w.loop.Submit(func(vm *goja.Runtime) {
+		e := w.conns[uint64(h)]
+		if e == nil || w.listenerCount(e.obj, event) == 0 {
+			return
+		}
+		var data goja.Value = goja.Undefined()
+		if dataJSON != "" {
+			v, err := jsonParse(vm, dataJSON)
+			if err != nil {
+				return
+			}
+			data = v
+		}
+		w.emit(e.obj, vm.ToValue(event), data)
+	})
+}
+
+// Closed tells JavaScript the connection is gone: socket 'close' and
+// 'disconnect', server 'disconnection' and 'disconnect'. Any goroutine.
+func (w *Worker) Closed(h Handle, reason string) error {
+	return w.loop.Submit(func(vm *goja.Runtime) {
+		e := w.conns[uint64(h)]
+		if e == nil {
+			return
+		}
+		delete(w.conns, uint64(h))
+		onClose := e.obj.Get("_onClose")
+		_, _ = w.loop.Call(onClose, e.obj, vm.ToValue(reason))
+		if e.ready {
+			clients := w.scServer.Get("clients").ToObject(vm)
+			_ = clients.Delete(e.conn.ID())
+			_ = w.scServer.Set("clientsCount", w.scServer.Get("clientsCount").ToInteger()-1)
+			w.emit(w.scServer, vm.ToValue("disconnection"), e.obj)
+			w.emit(w.scServer, vm.ToValue("disconnect"), vm.ToValue("Socket was disconnected"))
+		}
+	})
+}
+
+// Handshake runs handshake middleware for a new connection's request.
+// It must be called from a goroutine other than the loop; it blocks until
+// the middleware chain finished. nil means accepted.
+func (w *Worker) Handshake(r *http.Request) error {
+	if !w.HasMiddleware(MWHandshake) {
+		return nil
+	}
+	return w.runMiddlewareWait(MWHandshake, func(vm *goja.Runtime) []goja.Value {
+		return []goja.Value{w.newRequest(vm, 0, r)}
+	})
+}
+
+// Subscribe runs subscribe middleware for socket h and channel. Not on the loop.
+func (w *Worker) Subscribe(h Handle, channel string) error {
+	return w.runMiddlewareWait(MWSubscribe, func(vm *goja.Runtime) []goja.Value {
+		e := w.conns[uint64(h)]
+		if e == nil {
+			return nil
+		}
+		return []goja.Value{e.obj, vm.ToValue(channel)}
+	})
+}
+
+// Publish runs publish middleware for socket h. Not on the loop.
+func (w *Worker) Publish(h Handle, channel, dataJSON string) error {
+	return w.runMiddlewareWait(MWPublish, func(vm *goja.Runtime) []goja.Value {
+		e := w.conns[uint64(h)]
+		if e == nil {
+			return nil
+		}
+		var data goja.Value = goja.Undefined()
+		if dataJSON != "" {
+			v, err := jsonParse(vm, dataJSON)
+			if err == nil {
+				data = v
+			}
+		}
+		return []goja.Value{e.obj, vm.ToValue(channel), data}
+	})
+}
+
+func (w *Worker) runMiddlewareWait(kind int, args func(vm *goja.Runtime) []goja.Value) error {
+	result := make(chan error, 1)
+	err := w.loop.Submit(func(vm *goja.Runtime) {
+		a := args(vm)
+		if a == nil {
+			result <- ErrRejected
+			return
+		}
+		done := func(call goja.FunctionCall) goja.Value {
+			errVal := call.Argument(0)
+			if goja.IsNull(errVal) || goja.IsUndefined(errVal) || !errVal.ToBoolean() {
+				result <- nil
+				return goja.Undefined()
+			}
+			result <- w.middlewareError(vm, mwNames[kind], errVal)
+			return goja.Undefined()
+		}
+		if _, cerr := w.loop.Call(w.runMW, w.scServer, vm.ToValue(mwNames[kind]), vm.NewArray(valuesToAny(a)...), vm.ToValue(done)); cerr != nil {
+			select {
+			case result <- &MiddlewareError{Kind: mwNames[kind], JSON: `"` + "Middleware error" + `"`, Text: cerr.Error()}:
+			default:
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	select {
+	case e := <-result:
+		return e
+	case <-w.loop.Done():
+		return ErrRejected
+	}
+}
+
+func (w *Worker) middlewareError(vm *goja.Runtime, kind string, v goja.Value) *MiddlewareError {
+	me := &MiddlewareError{Kind: kind, Text: v.String()}
+	if obj, ok := v.(*goja.Object); ok {
+		if ctor := vm.Get("Error"); ctor != nil && obj.ClassName() == "Error" {
+			plain := vm.NewObject()
+			_ = plain.Set("name", obj.Get("name"))
+			_ = plain.Set("message", obj.Get("message"))
+			_ = plain.Set("stack", obj.Get("stack"))
+			v = plain
+		}
+	}
+	if s, err := jsonStringify(vm, v); err == nil && s != "" {
+		me.JSON = s
+	} else {
+		me.JSON = `"` + strings.ReplaceAll(me.Text, `"`, `'`) + `"`
+	}
+	return me
+}
+
+func valuesToAny(vs []goja.Value) []any {
+	out := make([]any, len(vs))
+	for i, v := range vs {
+		out[i] = v
+	}
+	return out
+}
+
+func jsonParse(vm *goja.Runtime, s string) (goja.Value, error) {
+	parse, _ := goja.AssertFunction(vm.Get("JSON").ToObject(vm).Get("parse"))
+	return parse(goja.Undefined(), vm.ToValue(s))
+}
+
+func jsonStringify(vm *goja.Runtime, v goja.Value) (string, error) {
+	str, _ := goja.AssertFunction(vm.Get("JSON").ToObject(vm).Get("stringify"))
+	out, err := str(goja.Undefined(), v)
+	if err != nil {
+		return "", err
+	}
+	if goja.IsUndefined(out) {
+		return "", nil
+	}
+	return out.String(), nil
+}
+
+// unescapeCookie URI-decodes a cookie value as the original server did,
+// keeping the raw value when it is not valid percent-encoding.
+func unescapeCookie(v string) string {
+	if !strings.Contains(v, "%") {
+		return v
+	}
+	out := make([]byte, 0, len(v))
+	for i := 0; i < len(v); i++ {
+		if v[i] == '%' && i+2 < len(v) && isHex(v[i+1]) && isHex(v[i+2]) {
+			out = append(out, unhex(v[i+1])<<4|unhex(v[i+2]))
+			i += 2
+			continue
+		}
+		if v[i] == '%' {
+			return v
+		}
+		out = append(out, v[i])
+	}
+	return string(out)
+}
+
+func isHex(c byte) bool {
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
+	default:
+		return c - 'A' + 10
+	}
+}
