@@ -42,6 +42,7 @@ const (
 type StaticFile struct {
 	Body        []byte
 	ContentType string
+	ETag        string // strong entity tag, quoted; "" for none
 }
 
 // WorkerConfig configures one worker.
@@ -221,6 +222,7 @@ func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	case path == "/~status":
 		w.serveStatus(rw, r)
 	case strings.HasPrefix(path, w.opts.Path):
+		w.js.EmitEngineRequest(r)
 		w.engine.ServeHTTP(rw, r)
 	default:
 		w.js.ServeHTTP(rw, r, w.serveFallback)
@@ -238,6 +240,13 @@ func (w *Worker) serveFallback(rw http.ResponseWriter, r *http.Request) bool {
 	}
 	h.Set("Content-Type", f.ContentType)
 	h.Set("Cache-Control", "public, max-age=3600")
+	if f.ETag != "" {
+		h.Set("ETag", f.ETag)
+		if r.Header.Get("If-None-Match") == f.ETag {
+			rw.WriteHeader(http.StatusNotModified)
+			return true
+		}
+	}
 	h.Set("Content-Length", strconv.Itoa(len(f.Body)))
 	rw.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodGet {

@@ -116,6 +116,14 @@ func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request, fallback Fal
 				for i := 0; i+1 < len(header); i += 2 {
 					hdr.Add(header[i], header[i+1])
 				}
+				if ended && hdr.Get("Content-Length") == "" && hdr.Get("Transfer-Encoding") == "" {
+					// the whole body is known: send its length as Node does for res.end(data)
+					n := 0
+					for _, c := range chunks {
+						n += len(c)
+					}
+					hdr.Set("Content-Length", strconv.Itoa(n))
+				}
 				rw.WriteHeader(status)
 			}
 		}
@@ -242,4 +250,21 @@ func trimSpaces(s string) string {
 		s = s[:len(s)-1]
 	}
 	return s
+}
+
+// EmitEngineRequest shows an SC engine request to 'request' listeners (the
+// engine owns the response: the res given to them is inert). Fire and
+// forget; it does nothing when nobody listens. Any goroutine.
+func (w *Worker) EmitEngineRequest(r *http.Request) {
+	if w.requestListeners.Load() == 0 {
+		return
+	}
+	_ = w.loop.TrySubmit(func(vm *goja.Runtime) {
+		req := w.newRequest(vm, 0, r)
+		res, err := vm.New(w.resCtor, vm.ToValue(0), req, vm.ToValue(true))
+		if err != nil {
+			return
+		}
+		w.emit(w.httpServer, vm.ToValue("request"), req, res)
+	})
 }
