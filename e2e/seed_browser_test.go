@@ -1,8 +1,12 @@
 package e2e
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"encoding/json"
+	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -23,6 +27,7 @@ func TestSeedExampleInChromium(t *testing.T) {
 	clients := clientsDir(t)
 	app := seedCopy(t, clients)
 	srv := startServer(t, filepath.Join(app, "worker.js"))
+	requireOriginalBundle(t, srv, clients)
 
 	cases := []struct {
 		name      string
@@ -56,6 +61,29 @@ func TestSeedExampleInChromium(t *testing.T) {
 			}
 			t.Logf("numbers %v over %v", numbers, res.Extra["transport"])
 		})
+	}
+}
+
+// requireOriginalBundle fails t unless the server's /socketcluster.js is byte for byte the original 0.9.37 bundle
+// (the seed worker serves it from node_modules; the browser tests must exercise the original client, not a rewrite).
+func requireOriginalBundle(t *testing.T, srv *server, clients string) {
+	t.Helper()
+	want, err := os.ReadFile(filepath.Join(clients, "node_modules", "socketcluster-client", "socketcluster.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Get(srv.URL("/socketcluster.js"))
+	if err != nil {
+		t.Fatalf("GET /socketcluster.js: %v", err)
+	}
+	defer resp.Body.Close()
+	got, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET /socketcluster.js: %v", err)
+	}
+	if resp.StatusCode != http.StatusOK || !bytes.Equal(got, want) {
+		t.Fatalf("GET /socketcluster.js: status %d, %d bytes (sha256 %x); want the original 0.9.37 bundle, %d bytes (sha256 %x)",
+			resp.StatusCode, len(got), sha256.Sum256(got), len(want), sha256.Sum256(want))
 	}
 }
 
