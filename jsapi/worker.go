@@ -199,6 +199,12 @@ func (w *Worker) Run(controller string) error {
 		var exports *goja.Object
 		exports, err = w.loop.RequireFile(controller)
 		if err != nil {
+			var je *jsrt.JSError
+			if errors.As(err, &je) && je.Stack != "" {
+				err = fmt.Errorf("%s threw while loading:\n%s", controller, je.Stack)
+			} else if !strings.Contains(err.Error(), controller) {
+				err = fmt.Errorf("%s: %w", controller, err)
+			}
 			return
 		}
 		run := exports.Get("run")
@@ -207,7 +213,12 @@ func (w *Worker) Run(controller string) error {
 			return
 		}
 		if _, cerr := w.loop.Call(run, exports, w.worker); cerr != nil {
-			err = fmt.Errorf("%s: run(worker) threw: %w", controller, cerr)
+			var je *jsrt.JSError
+			if errors.As(cerr, &je) && je.Stack != "" {
+				err = fmt.Errorf("%s: run(worker) threw:\n%s", controller, je.Stack)
+			} else {
+				err = fmt.Errorf("%s: run(worker) threw: %w", controller, cerr)
+			}
 		}
 	})
 	if serr != nil {
