@@ -1,4 +1,24 @@
-// Package balancer will be the cluster's front door: sticky routing of
-// engine.io sessions to live workers only. It is filled in by the cluster
-// work; until then the single worker listens on the public port itself.
+// Package balancer is the cluster's front door: an HTTP reverse proxy and a
+// WebSocket tunnel that routes every request of an engine.io session to the
+// worker that owns it.
+//
+// Routing (spec 6.1, "smart balancing"): the session id is taken from the
+// `sid` query parameter (engine.io polling and upgrade requests), else from
+// the `n/<appName>/ssid` cookie. Socket ids have the shape
+// `<host>_w<id>_<port>_<secure>_<random>`; field 2 names the worker. If that
+// worker is in the live table the request goes there; otherwise (no id, a
+// malformed id, a dead worker) it goes to the live worker with the fewest
+// open connections as counted by this balancer. An address is never built
+// from client input: the id only selects an entry of the table the master
+// sent (SetWorkers).
+//
+// HTTP requests go through net/http/httputil.ReverseProxy with
+// X-Forwarded-For, -Proto, -Host and -Port. WebSocket upgrade requests are
+// forwarded as written and then the two TCP connections are spliced
+// (io.Copy between *net.TCPConn uses splice(2) on Linux), so the extra hop
+// costs two copies in the kernel and no frame parsing.
+//
+// Concurrency: SetWorkers, ServeHTTP and Serve may be called from any
+// goroutine. Serve owns the HTTP server and the tunnels it opens and returns
+// only when they are gone.
 package balancer

@@ -1,0 +1,561 @@
+package balancer
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Defaults of the balancer's timeouts and limits.
+const (
+	// DefaultDialTimeout bounds a connection attempt to a worker (loopback).
+	DefaultDialTimeout = 5 * time.Second
+	// DefaultReadHeaderTimeout bounds how long a client may take to send
+	// its request headers.
+	DefaultReadHeaderTimeout = 10 * time.Second
+	// DefaultMaxHeaderBytes bounds the request headers.
+	DefaultMaxHeaderBytes = 64 << 10
+	// DefaultIdleTimeout closes idle keep-alive client connections.
+	DefaultIdleTimeout = 120 * time.Second
+	// DefaultTunnelLinger is how long a tunnel's second direction may stay
+	// open after the first one ended.
+	DefaultTunnelLinger = 5 * time.Second
+	// tunnelPoll is how often Serve checks for tunnels left at shutdown.
+	tunnelPoll = 20 * time.Millisecond
+	// maxIdlePerWorker is the keep-alive pool size to each worker.
+	maxIdlePerWorker = 256
+	// maxStickyIDLen bounds the id text looked at for routing.
+	maxStickyIDLen = 256
+)
+
+// ErrNoWorker is returned (as a 503) when no live worker can take a request.
+var ErrNoWorker = errors.New("no live worker")
+
+// Config configures a Balancer. The zero value of each field means its
+// default.
+type Config struct {
+	// AppName names the session cookie n/<AppName>/ssid used for routing.
+	AppName string
+	Logger  *slog.Logger
+	// TLS, when set, makes Serve terminate TLS (protocol 'https').
+	TLS         *tls.Config
+	DialTimeout time.Duration
+	// Request runs before an HTTP request is proxied; returning false
+	// means it answered (or rejected) the request itself.
+	Request func(w http.ResponseWriter, r *http.Request) bool
+	// Upgrade runs before a WebSocket upgrade is tunnelled; returning
+	// false means it answered (or rejected) the request itself.
+	Upgrade func(w http.ResponseWriter, r *http.Request) bool
+	// ProxyError runs when a worker cannot be reached; returning false
+	// means it wrote the response itself. Default: 500 "Load balancer
+	// error - <message>".
+	ProxyError func(w http.ResponseWriter, r *http.Request, err error) bool
+}
+
+// target is one live worker.
+type target struct {
+	id     int
+	addr   string
+	proxy  *httputil.ReverseProxy
+	active atomic.Int64 // open requests and tunnels through this balancer
+	down   atomic.Bool  // a dial was refused; skipped until the next table
+}
+
+// Balancer routes requests to the live workers.
+type Balancer struct {
+	cfg       Config
+	log       *slog.Logger
+	ssidName  string
+	transport *http.Transport
+	dialer    *net.Dialer
+
+	mu      sync.RWMutex
+	workers map[int]*target
+	order   []*target // by id
+	rr      atomic.Uint64
+
+	tunnelMu sync.Mutex
+	tunnels  map[*tunnel]struct{} // nil once Serve stopped taking tunnels
+}
+
+// New makes a balancer with an empty worker table.
+func New(cfg Config) *Balancer {
+	if cfg.DialTimeout <= 0 {
+		cfg.DialTimeout = DefaultDialTimeout
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	d := &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}
+	return &Balancer{
+		cfg:      cfg,
+		log:      log,
+		ssidName: "n/" + cfg.AppName + "/ssid",
+		dialer:   d,
+		transport: &http.Transport{
+			DialContext:         d.DialContext,
+			MaxIdleConns:        4 * maxIdlePerWorker,
+			MaxIdleConnsPerHost: maxIdlePerWorker,
+			IdleConnTimeout:     90 * time.Second,
+			DisableCompression:  true,
+		},
+		workers: make(map[int]*target),
+		tunnels: make(map[*tunnel]struct{}),
+	}
+}
+
+// SetWorkers replaces the table of live workers (id -> host:port). Open
+// counters of unchanged entries are kept. Any goroutine.
+func (b *Balancer) SetWorkers(table map[int]string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	next := make(map[int]*target, len(table))
+	order := make([]*target, 0, len(table))
+	for id, addr := range table {
+		t := b.workers[id]
+		if t == nil || t.addr != addr {
+			t = b.newTarget(id, addr)
+		}
+		next[id] = t
+		order = append(order, t)
+	}
+	sort.Slice(order, func(i, j int) bool { return order[i].id < order[j].id })
+	b.workers = next
+	b.order = order
+}
+
+// Workers returns a copy of the live table.
+func (b *Balancer) Workers() map[int]string {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	m := make(map[int]string, len(b.workers))
+	for id, t := range b.workers {
+		m[id] = t.addr
+	}
+	return m
+}
+
+func (b *Balancer) newTarget(id int, addr string) *target {
+	t := &target{id: id, addr: addr}
+	u := &url.URL{Scheme: "http", Host: addr}
+	t.proxy = &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(u)
+			pr.Out.Host = pr.In.Host
+			pr.SetXForwarded()
+			if p := localPort(pr.In); p != "" {
+				pr.Out.Header.Set("X-Forwarded-Port", p)
+			}
+		},
+		Transport:     b.transport,
+		FlushInterval: -1,
+		ErrorLog:      slog.NewLogLogger(b.log.Handler(), slog.LevelDebug),
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			b.proxyError(t, w, r, err)
+		},
+	}
+	return t
+}
+
+// ServeHTTP routes one request.
+func (b *Balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	upgrade := isUpgrade(r)
+	if upgrade && b.cfg.Upgrade != nil && !b.cfg.Upgrade(w, r) {
+		return
+	}
+	if !upgrade && b.cfg.Request != nil && !b.cfg.Request(w, r) {
+		return
+	}
+	t := b.pick(r)
+	if t == nil {
+		b.proxyError(nil, w, r, ErrNoWorker)
+		return
+	}
+	t.active.Add(1)
+	defer t.active.Add(-1)
+	if upgrade {
+		b.tunnel(t, w, r)
+		return
+	}
+	t.proxy.ServeHTTP(w, r)
+}
+
+// pick returns the worker named by the request's session id if it is live,
+// else the least loaded live worker; nil when none is live.
+func (b *Balancer) pick(r *http.Request) *target {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if id, ok := b.stickyWorker(r); ok {
+		if t := b.workers[id]; t != nil && !t.down.Load() {
+			return t
+		}
+	}
+	n := len(b.order)
+	if n == 0 {
+		return nil
+	}
+	start := int(b.rr.Add(1) % uint64(n))
+	var best *target
+	var bestLoad int64
+	for i := 0; i < n; i++ {
+		t := b.order[(start+i)%n]
+		if t.down.Load() {
+			continue
+		}
+		if l := t.active.Load(); best == nil || l < bestLoad {
+			best, bestLoad = t, l
+		}
+	}
+	return best
+}
+
+// stickyWorker finds the worker id in the sid query parameter or the
+// session cookie.
+func (b *Balancer) stickyWorker(r *http.Request) (int, bool) {
+	if sid := queryParam(r.URL.RawQuery, "sid"); sid != "" {
+		if id, ok := WorkerFromID(sid); ok {
+			return id, true
+		}
+	}
+	for _, h := range r.Header.Values("Cookie") {
+		if v, ok := cookieValue(h, b.ssidName); ok {
+			if id, ok := WorkerFromID(v); ok {
+				return id, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// queryParam returns the first value of name in a raw query without
+// allocating a url.Values.
+func queryParam(raw, name string) string {
+	for raw != "" {
+		var kv string
+		kv, raw, _ = strings.Cut(raw, "&")
+		k, v, _ := strings.Cut(kv, "=")
+		if k == name {
+			if u, err := url.QueryUnescape(v); err == nil {
+				return u
+			}
+			return ""
+		}
+	}
+	return ""
+}
+
+// cookieValue finds name=value in one Cookie header (names with '/' are
+// not valid cookie tokens, so net/http's parser cannot be used).
+func cookieValue(header, name string) (string, bool) {
+	for header != "" {
+		var part string
+		part, header, _ = strings.Cut(header, ";")
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if ok && k == name {
+			if u, err := url.PathUnescape(v); err == nil {
+				v = u
+			}
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// WorkerFromID extracts the worker id from a socket or session id
+// "<host>_w<id>_<port>_<secure>_<random>". It accepts only a 'w' followed
+// by 1-6 decimal digits in field 2.
+func WorkerFromID(id string) (int, bool) {
+	if len(id) > maxStickyIDLen {
+		return 0, false
+	}
+	_, rest, ok := strings.Cut(id, "_")
+	if !ok {
+		return 0, false
+	}
+	f, _, ok := strings.Cut(rest, "_")
+	if !ok || len(f) < 2 || len(f) > 7 || f[0] != 'w' {
+		return 0, false
+	}
+	n := 0
+	for _, c := range f[1:] {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+func isUpgrade(r *http.Request) bool {
+	return r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket") &&
+		headerHasToken(r.Header, "Connection", "upgrade")
+}
+
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func localPort(r *http.Request) string {
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		if _, p, err := net.SplitHostPort(a.String()); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// proxyError answers a request that could not be proxied. A refused dial
+// marks the worker down until the master sends a new table.
+func (b *Balancer) proxyError(t *target, w http.ResponseWriter, r *http.Request, err error) {
+	if t != nil && errors.Is(err, syscall.ECONNREFUSED) {
+		t.down.Store(true)
+	}
+	if errors.Is(err, context.Canceled) {
+		b.log.Debug("client went away", "err", err)
+		return
+	}
+	b.log.Warn("proxy error", "worker", workerName(t), "err", err)
+	if b.cfg.ProxyError != nil && !b.cfg.ProxyError(w, r, err) {
+		return
+	}
+	status := http.StatusInternalServerError
+	if errors.Is(err, ErrNoWorker) {
+		status = http.StatusServiceUnavailable
+	}
+	w.Header().Set("Content-Type", "text/html")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, "Load balancer error - "+errorText(err))
+}
+
+func errorText(err error) string {
+	if errors.Is(err, ErrNoWorker) {
+		return ErrNoWorker.Error()
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Op + ": " + op.Err.Error()
+	}
+	return "upstream failed"
+}
+
+func workerName(t *target) string {
+	if t == nil {
+		return "none"
+	}
+	return strconv.Itoa(t.id)
+}
+
+// tunnel forwards a WebSocket upgrade request to t and splices the two
+// connections until either side closes.
+func (b *Balancer) tunnel(t *target, w http.ResponseWriter, r *http.Request) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		b.proxyError(t, w, r, errors.New("connection cannot be hijacked"))
+		return
+	}
+	backend, err := b.dialer.DialContext(r.Context(), "tcp", t.addr)
+	if err != nil {
+		b.proxyError(t, w, r, err)
+		return
+	}
+	out := r.Clone(context.Background())
+	out.Body = nil
+	out.ContentLength = 0
+	prior := out.Header.Get("X-Forwarded-For")
+	ip := clientIP(r)
+	if prior != "" {
+		ip = prior + ", " + ip
+	}
+	out.Header.Set("X-Forwarded-For", ip)
+	proto := "http"
+	if r.TLS != nil {
+		proto = "https"
+	}
+	out.Header.Set("X-Forwarded-Proto", proto)
+	out.Header.Set("X-Forwarded-Host", r.Host)
+	if p := localPort(r); p != "" {
+		out.Header.Set("X-Forwarded-Port", p)
+	}
+	_ = backend.SetWriteDeadline(time.Now().Add(b.cfg.DialTimeout))
+	bw := bufio.NewWriter(backend)
+	if err := out.Write(bw); err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
+		backend.Close()
+		b.proxyError(t, w, r, err)
+		return
+	}
+	_ = backend.SetWriteDeadline(time.Time{})
+	client, brw, err := hj.Hijack()
+	if err != nil {
+		backend.Close()
+		b.log.Debug("hijack failed", "err", err)
+		return
+	}
+	if n := brw.Reader.Buffered(); n > 0 {
+		head, _ := brw.Reader.Peek(n)
+		if _, err := backend.Write(head); err != nil {
+			backend.Close()
+			client.Close()
+			return
+		}
+	}
+	tn := &tunnel{client: client, backend: backend}
+	if !b.addTunnel(tn) {
+		tn.close()
+		return
+	}
+	defer b.removeTunnel(tn)
+	tn.run()
+}
+
+// tunnel is one spliced client <-> worker connection pair.
+type tunnel struct {
+	client, backend net.Conn
+	once            sync.Once
+}
+
+func (tn *tunnel) run() {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = io.Copy(tn.backend, tn.client)
+		closeWrite(tn.backend)
+		tn.linger()
+	}()
+	_, _ = io.Copy(tn.client, tn.backend)
+	closeWrite(tn.client)
+	tn.linger()
+	<-done
+	tn.close()
+}
+
+// linger bounds the other direction once one direction has ended.
+func (tn *tunnel) linger() {
+	dl := time.Now().Add(DefaultTunnelLinger)
+	_ = tn.client.SetReadDeadline(dl)
+	_ = tn.backend.SetReadDeadline(dl)
+}
+
+func (tn *tunnel) close() {
+	tn.once.Do(func() {
+		_ = tn.client.Close()
+		_ = tn.backend.Close()
+	})
+}
+
+func closeWrite(c net.Conn) {
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+		return
+	}
+	_ = c.Close()
+}
+
+func (b *Balancer) addTunnel(tn *tunnel) bool {
+	b.tunnelMu.Lock()
+	defer b.tunnelMu.Unlock()
+	if b.tunnels == nil {
+		return false
+	}
+	b.tunnels[tn] = struct{}{}
+	return true
+}
+
+func (b *Balancer) removeTunnel(tn *tunnel) {
+	b.tunnelMu.Lock()
+	delete(b.tunnels, tn)
+	b.tunnelMu.Unlock()
+}
+
+// openTunnels counts the tunnels; after stop it refuses new ones.
+func (b *Balancer) openTunnels(stop bool) int {
+	b.tunnelMu.Lock()
+	defer b.tunnelMu.Unlock()
+	n := len(b.tunnels)
+	if stop && n == 0 {
+		b.tunnels = nil
+	}
+	return n
+}
+
+// Serve answers on l until ctx is done, then stops accepting, lets open
+// requests and tunnels finish within grace and closes what is left.
+func (b *Balancer) Serve(ctx context.Context, l net.Listener, grace time.Duration) error {
+	if b.cfg.TLS != nil {
+		l = tls.NewListener(l, b.cfg.TLS)
+	}
+	srv := &http.Server{
+		Handler:           b,
+		ReadHeaderTimeout: DefaultReadHeaderTimeout,
+		MaxHeaderBytes:    DefaultMaxHeaderBytes,
+		IdleTimeout:       DefaultIdleTimeout,
+		ErrorLog:          slog.NewLogLogger(b.log.Handler(), slog.LevelDebug),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	var serveErr error
+	select {
+	case serveErr = <-errc:
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		_ = srv.Close()
+	}
+	// Tunnels end when their worker closes them; wait within grace, then
+	// close the rest and wait for their goroutines.
+	tick := time.NewTicker(tunnelPoll)
+	defer tick.Stop()
+	for b.openTunnels(true) > 0 {
+		select {
+		case <-tick.C:
+			continue
+		case <-sctx.Done():
+		}
+		b.tunnelMu.Lock()
+		for tn := range b.tunnels {
+			tn.close()
+		}
+		b.tunnelMu.Unlock()
+		<-tick.C
+	}
+	b.transport.CloseIdleConnections()
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return fmt.Errorf("balancer: %w", serveErr)
+	}
+	return nil
+}
