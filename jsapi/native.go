@@ -38,9 +38,16 @@ func (w *Worker) nativeObject(vm *goja.Runtime) *goja.Object {
 		if flat == nil {
 			flat = []string{}
 		}
+		// Like Node, the head goes out with the first write or the end
+		// (or flushHeaders), so end(data) can carry a Content-Length.
 		x.status, x.header, x.headed = status, flat, true
 		x.mu.Unlock()
-		x.signal()
+		return goja.Undefined()
+	})
+	set("httpFlush", func(c goja.FunctionCall) goja.Value {
+		if x := w.exchangeFor(uint64(c.Argument(0).ToInteger())); x != nil {
+			x.signal()
+		}
 		return goja.Undefined()
 	})
 	set("httpWrite", func(c goja.FunctionCall) goja.Value {
@@ -65,7 +72,14 @@ func (w *Worker) nativeObject(vm *goja.Runtime) *goja.Object {
 		if x == nil {
 			return goja.Undefined()
 		}
+		var last []byte
+		if len(c.Arguments) > 1 {
+			last = chunkBytes(vm, c.Argument(1), c.Argument(2).String())
+		}
 		x.mu.Lock()
+		if len(last) > 0 && !x.aborted && !x.ended {
+			x.chunks = append(x.chunks, last)
+		}
 		x.ended = true
 		x.mu.Unlock()
 		x.signal()

@@ -127,11 +127,15 @@
     if (typeof chunk === 'function') { cb = chunk; chunk = undefined; }
     if (typeof encoding === 'function') { cb = encoding; encoding = undefined; }
     if (this.writableEnded) { if (cb) process.nextTick(cb); return this; }
-    if (chunk !== undefined && chunk !== null) this.write(chunk, encoding);
     this._sendHead();
     this.writableEnded = true;
     this.finished = true;
-    if (!this._detached) native.httpEnd(this._handle);
+    // The last chunk travels with the end so the whole body is known at
+    // once (Content-Length instead of chunked, as Node does for end(data)).
+    if (!this._detached) {
+      if (chunk !== undefined && chunk !== null) native.httpEnd(this._handle, chunk, encoding || 'utf8');
+      else native.httpEnd(this._handle);
+    }
     var self = this;
     process.nextTick(function () {
       self.writableFinished = true;
@@ -142,7 +146,10 @@
     return this;
   };
   ServerResponse.prototype.setTimeout = function (ms, cb) { if (cb) this.on('timeout', cb); return this; };
-  ServerResponse.prototype.flushHeaders = function () { this._sendHead(); };
+  ServerResponse.prototype.flushHeaders = function () {
+    this._sendHead();
+    if (!this._detached) native.httpFlush(this._handle);
+  };
   ServerResponse.prototype.writeContinue = function () {};
   function headersSentError(what) {
     var e = new Error('Cannot ' + what + ' headers after they are sent to the client');
