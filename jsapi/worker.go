@@ -149,12 +149,16 @@ func (w *Worker) setup(vm *goja.Runtime) error {
 	if buf := vm.Get("Buffer"); buf != nil && !goja.IsUndefined(buf) {
 		w.bufferFrom, _ = goja.AssertFunction(buf.ToObject(vm).Get("from"))
 	}
+	httpMod, err := w.loop.Require("http")
+	if err != nil {
+		return fmt.Errorf("jsapi: load http: %w", err)
+	}
 	factoryVal, err := vm.RunProgram(apiProgram)
 	if err != nil {
 		return fmt.Errorf("jsapi: evaluate api.js: %w", err)
 	}
 	factory, _ := goja.AssertFunction(factoryVal)
-	apiVal, err := factory(goja.Undefined(), w.nativeObject(vm), eeObj)
+	apiVal, err := factory(goja.Undefined(), w.nativeObject(vm), eeObj, httpMod)
 	if err != nil {
 		return fmt.Errorf("jsapi: build api: %w", err)
 	}

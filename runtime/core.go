@@ -106,6 +106,8 @@ func (l *Loop) installGlobals() error {
 		"process": l.processNatives,
 		"console": func() *goja.Object { return l.object(map[string]any{"write": l.write}) },
 		"fs":      l.fsNatives,
+		"crypto":  l.cryptoNatives,
+		"zlib":    l.zlibNatives,
 		"buffer": func() *goja.Object {
 			m := vm.NewObject()
 			_ = m.Set("exports", vm.NewObject())
@@ -127,6 +129,10 @@ func (l *Loop) installGlobals() error {
 	return l.guard(func() error {
 		g := vm.GlobalObject()
 		_ = g.Set("global", g)
+		_ = g.Set("globalThis", g)
+		if err := l.installStackTrace(); err != nil {
+			return err
+		}
 		get := func(id string) *goja.Object {
 			v, _, err := l.coreModule(id)
 			if err != nil {

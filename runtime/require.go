@@ -174,12 +174,17 @@ func (l *Loop) load(path string, isMain bool) (goja.Value, error) {
 	if bytes.HasPrefix(src, []byte("#!")) {
 		src = append([]byte("//"), src[2:]...)
 	}
-	ast, err := parser.ParseFile(nil, path, moduleWrapperPrefix+string(src)+"\n})", 0)
+	prg, err := compileModule(path, src)
 	if err != nil {
-		return fail(syntaxError(path, err))
-	}
-	prg, err := goja.CompileAST(ast, false)
-	if err != nil {
+		if alt := l.legacyMain(path); alt != "" && unsupportedSyntax(err) {
+			// The engine lacks syntax the "exports" target uses: load the package's legacy main instead.
+			_ = l.cache.Delete(path)
+			v, altErr := l.load(alt, false)
+			if altErr == nil {
+				_ = l.cache.Set(path, l.cache.Get(alt))
+			}
+			return v, altErr
+		}
 		return fail(syntaxError(path, err))
 	}
 	fnv, err := l.vm.RunProgram(prg)

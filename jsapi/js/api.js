@@ -2,7 +2,7 @@
 // req/res, SC server, sockets, responses. Evaluated once per worker VM as a
 // function of (native, EventEmitter); returns the constructors the Go side
 // drives. Everything here runs on the worker's single loop goroutine.
-(function (native, EventEmitter) {
+(function (native, EventEmitter, http) {
   'use strict';
 
   function inherits(ctor, superCtor) {
@@ -14,147 +14,49 @@
 
   // ---------------------------------------------------------------- HTTP
 
-  function IncomingMessage(handle, method, url, headers, rawHeaders, httpVersion, remoteAddress, remotePort) {
-    EventEmitter.call(this);
-    this._handle = handle;
-    this.method = method;
-    this.url = url;
-    this.headers = headers;
-    this.rawHeaders = rawHeaders;
-    this.httpVersion = httpVersion;
-    var dot = httpVersion.indexOf('.');
-    this.httpVersionMajor = +httpVersion.slice(0, dot);
-    this.httpVersionMinor = +httpVersion.slice(dot + 1);
-    this.socket = this.connection = { remoteAddress: remoteAddress, remotePort: remotePort, encrypted: false };
-    this.complete = false;
-    this.aborted = false;
-    this.readable = true;
-    this._encoding = null;
-  }
-  inherits(IncomingMessage, EventEmitter);
-  IncomingMessage.prototype.setEncoding = function (enc) { this._encoding = enc || 'utf8'; return this; };
-  IncomingMessage.prototype.pause = function () { return this; };
-  IncomingMessage.prototype.resume = function () { return this; };
-  IncomingMessage.prototype.isPaused = function () { return false; };
-  IncomingMessage.prototype.setTimeout = function (ms, cb) { if (cb) this.on('timeout', cb); return this; };
-  IncomingMessage.prototype.destroy = function () { native.httpAbort(this._handle); return this; };
-  IncomingMessage.prototype._chunk = function (buf) {
-    this.emit('data', this._encoding ? buf.toString(this._encoding) : buf);
-  };
-  IncomingMessage.prototype._end = function () {
-    this.complete = true;
-    this.readable = false;
-    this.emit('end');
+  // req/res are http.IncomingMessage (a stream.Readable) and http.ServerResponse instances, so frameworks that
+  // extend those prototypes (Express sets its own prototypes on them) work. Everything the bridge needs lives on
+  // the instance (_handle, _wire) or on the http prototypes, which survive such prototype swaps.
+  var RequestSocket = http._RequestSocket;
+
+  // WIRE carries a response's bytes to the Go side (shared by all responses; the handle picks the exchange).
+  var WIRE = {
+    head: function (handle, statusCode, statusMessage, flat) { native.httpHead(handle, statusCode, flat); },
+    write: function (handle, chunk, encoding) { native.httpWrite(handle, chunk, encoding); },
+    end: function (handle) { native.httpEnd(handle); },
+    abort: function (handle) { native.httpAbort(handle); }
   };
 
-  function ServerResponse(handle, req, detached) {
-    EventEmitter.call(this);
-    this._handle = handle;
-    this._detached = detached; // SC engine requests: the engine owns the response
-    this.req = req;
-    this.statusCode = 200;
-    this.statusMessage = undefined;
-    this._headers = Object.create(null); // lower-case name -> [name, value]
-    this.headersSent = false;
-    this.finished = false;
-    this.writableEnded = false;
-    this.writableFinished = false;
-    this.sendDate = true;
+  // Called with new by the Go side; returns the http.IncomingMessage it builds.
+  function IncomingMessage(handle, method, url, headers, rawHeaders, httpVersion, remoteAddress, remotePort) {
+    var socket = new RequestSocket(remoteAddress, remotePort, false);
+    var req = new http.IncomingMessage(socket);
+    req._handle = handle;
+    req.method = method;
+    req.url = url;
+    req.headers = headers;
+    req.rawHeaders = rawHeaders;
+    req.httpVersion = httpVersion;
+    var dot = httpVersion.indexOf('.');
+    req.httpVersionMajor = +httpVersion.slice(0, dot);
+    req.httpVersionMinor = +httpVersion.slice(dot + 1);
+    if (handle) socket._onDestroy = function () { native.httpAbort(handle); };
+    else req.push(null); // SC engine requests: the engine owns the body
+    return req;
   }
-  inherits(ServerResponse, EventEmitter);
-  ServerResponse.prototype.setHeader = function (name, value) {
-    if (this.headersSent) throw headersSentError('set');
-    this._headers[String(name).toLowerCase()] = [String(name), value];
-    return this;
+  // The Go side feeds the body through these (looked up through the prototype chain).
+  http.IncomingMessage.prototype._chunk = function (buf) { this.push(buf); };
+  http.IncomingMessage.prototype._end = function () {
+    this.complete = true;
+    this.push(null);
   };
-  ServerResponse.prototype.getHeader = function (name) {
-    var h = this._headers[String(name).toLowerCase()];
-    return h ? h[1] : undefined;
-  };
-  ServerResponse.prototype.hasHeader = function (name) { return String(name).toLowerCase() in this._headers; };
-  ServerResponse.prototype.removeHeader = function (name) {
-    if (this.headersSent) throw headersSentError('remove');
-    delete this._headers[String(name).toLowerCase()];
-  };
-  ServerResponse.prototype.getHeaderNames = function () { return Object.keys(this._headers); };
-  ServerResponse.prototype.getHeaders = function () {
-    var out = Object.create(null);
-    for (var k in this._headers) out[k] = this._headers[k][1];
-    return out;
-  };
-  ServerResponse.prototype.writeHead = function (statusCode, reason, headers) {
-    if (this.headersSent) throw headersSentError('write');
-    if (typeof reason !== 'string') { headers = reason; reason = undefined; }
-    this.statusCode = statusCode | 0;
-    if (reason !== undefined) this.statusMessage = reason;
-    if (headers) {
-      if (Array.isArray(headers)) {
-        for (var i = 0; i + 1 < headers.length; i += 2) this.setHeader(headers[i], headers[i + 1]);
-      } else {
-        for (var k in headers) if (headers[k] !== undefined) this.setHeader(k, headers[k]);
-      }
-    }
-    this._sendHead();
-    return this;
-  };
-  ServerResponse.prototype._sendHead = function () {
-    if (this.headersSent) return;
-    this.headersSent = true;
-    var flat = [];
-    for (var k in this._headers) {
-      var h = this._headers[k];
-      if (Array.isArray(h[1])) {
-        for (var i = 0; i < h[1].length; i++) flat.push(h[0], String(h[1][i]));
-      } else {
-        flat.push(h[0], String(h[1]));
-      }
-    }
-    if (!this._detached) native.httpHead(this._handle, this.statusCode, flat);
-  };
-  ServerResponse.prototype.write = function (chunk, encoding, cb) {
-    if (typeof encoding === 'function') { cb = encoding; encoding = undefined; }
-    if (this.writableEnded) {
-      var err = new Error('write after end');
-      err.code = 'ERR_STREAM_WRITE_AFTER_END';
-      throw err;
-    }
-    this._sendHead();
-    if (chunk !== undefined && chunk !== null && !this._detached) native.httpWrite(this._handle, chunk, encoding || 'utf8');
-    if (cb) process.nextTick(cb);
-    return true;
-  };
-  ServerResponse.prototype.end = function (chunk, encoding, cb) {
-    if (typeof chunk === 'function') { cb = chunk; chunk = undefined; }
-    if (typeof encoding === 'function') { cb = encoding; encoding = undefined; }
-    if (this.writableEnded) { if (cb) process.nextTick(cb); return this; }
-    this._sendHead();
-    this.writableEnded = true;
-    this.finished = true;
-    // The last chunk travels with the end so the whole body is known at
-    // once (Content-Length instead of chunked, as Node does for end(data)).
-    if (!this._detached) {
-      if (chunk !== undefined && chunk !== null) native.httpEnd(this._handle, chunk, encoding || 'utf8');
-      else native.httpEnd(this._handle);
-    }
-    var self = this;
-    process.nextTick(function () {
-      self.writableFinished = true;
-      self.emit('finish');
-      if (cb) cb();
-      self.emit('close');
-    });
-    return this;
-  };
-  ServerResponse.prototype.setTimeout = function (ms, cb) { if (cb) this.on('timeout', cb); return this; };
-  ServerResponse.prototype.flushHeaders = function () {
-    this._sendHead();
-    if (!this._detached) native.httpFlush(this._handle);
-  };
-  ServerResponse.prototype.writeContinue = function () {};
-  function headersSentError(what) {
-    var e = new Error('Cannot ' + what + ' headers after they are sent to the client');
-    e.code = 'ERR_HTTP_HEADERS_SENT';
-    return e;
+
+  // Called with new by the Go side; detached responses (SC engine requests) are inert.
+  function ServerResponse(handle, req, detached) {
+    var res = new http.ServerResponse(req);
+    res._handle = handle;
+    if (!detached) res._wire = WIRE;
+    return res;
   }
 
   function HTTPServer() {
