@@ -37,6 +37,8 @@ const (
 	DefaultTunnelLinger = 5 * time.Second
 	// tunnelPoll is how often Serve checks for tunnels left at shutdown.
 	tunnelPoll = 20 * time.Millisecond
+	// maxRetries bounds how many other workers a refused request tries.
+	maxRetries = 2
 	// maxIdlePerWorker is the keep-alive pool size to each worker.
 	maxIdlePerWorker = 256
 	// maxStickyIDLen bounds the id text looked at for routing.
@@ -71,7 +73,6 @@ type Config struct {
 type target struct {
 	id     int
 	addr   string
-	proxy  *httputil.ReverseProxy
 	active atomic.Int64 // open requests and tunnels through this balancer
 	down   atomic.Bool  // a dial was refused; skipped until the next table
 }
@@ -82,6 +83,7 @@ type Balancer struct {
 	log       *slog.Logger
 	ssidName  string
 	transport *http.Transport
+	proxy     *httputil.ReverseProxy
 	dialer    *net.Dialer
 
 	mu      sync.RWMutex
@@ -103,7 +105,7 @@ func New(cfg Config) *Balancer {
 		log = slog.Default()
 	}
 	d := &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}
-	return &Balancer{
+	b := &Balancer{
 		cfg:      cfg,
 		log:      log,
 		ssidName: "n/" + cfg.AppName + "/ssid",
@@ -118,6 +120,75 @@ func New(cfg Config) *Balancer {
 		workers: make(map[int]*target),
 		tunnels: make(map[*tunnel]struct{}),
 	}
+	b.proxy = &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			t := pr.In.Context().Value(targetKey{}).(*target)
+			pr.SetURL(&url.URL{Scheme: "http", Host: t.addr})
+			pr.Out.Host = pr.In.Host
+			pr.SetXForwarded()
+			if p := localPort(pr.In); p != "" {
+				pr.Out.Header.Set("X-Forwarded-Port", p)
+			}
+		},
+		Transport:     retryTransport{b},
+		FlushInterval: -1,
+		ErrorLog:      slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			t, _ := r.Context().Value(targetKey{}).(*target)
+			b.proxyError(t, w, r, err)
+		},
+	}
+	return b
+}
+
+// targetKey carries the chosen *target in a request's context.
+type targetKey struct{}
+
+// retryTransport moves a request whose worker refused the connection (it
+// just died or is stopping) to another live worker. Only requests without
+// a body are moved: nothing was sent, so nothing can happen twice.
+type retryTransport struct{ b *Balancer }
+
+func (rt retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	res, err := rt.b.transport.RoundTrip(req)
+	tried := map[*target]bool{}
+	for attempt := 0; attempt < maxRetries && isDialError(err) && (req.Body == nil || req.Body == http.NoBody); attempt++ {
+		t, _ := req.Context().Value(targetKey{}).(*target)
+		if t != nil {
+			t.down.Store(true)
+			tried[t] = true
+		}
+		alt := rt.b.pickOther(tried)
+		if alt == nil {
+			break
+		}
+		rt.b.log.Debug("worker refused: retrying on another", "from", workerName(t), "to", alt.id)
+		req = req.Clone(context.WithValue(req.Context(), targetKey{}, alt))
+		req.URL.Host = alt.addr
+		res, err = rt.b.transport.RoundTrip(req)
+	}
+	return res, err
+}
+
+func isDialError(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// pickOther returns the least loaded live worker not in tried.
+func (b *Balancer) pickOther(tried map[*target]bool) *target {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	var best *target
+	for _, t := range b.order {
+		if tried[t] || t.down.Load() {
+			continue
+		}
+		if best == nil || t.active.Load() < best.active.Load() {
+			best = t
+		}
+	}
+	return best
 }
 
 // SetWorkers replaces the table of live workers (id -> host:port). Open
@@ -152,25 +223,7 @@ func (b *Balancer) Workers() map[int]string {
 }
 
 func (b *Balancer) newTarget(id int, addr string) *target {
-	t := &target{id: id, addr: addr}
-	u := &url.URL{Scheme: "http", Host: addr}
-	t.proxy = &httputil.ReverseProxy{
-		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.SetURL(u)
-			pr.Out.Host = pr.In.Host
-			pr.SetXForwarded()
-			if p := localPort(pr.In); p != "" {
-				pr.Out.Header.Set("X-Forwarded-Port", p)
-			}
-		},
-		Transport:     b.transport,
-		FlushInterval: -1,
-		ErrorLog:      slog.NewLogLogger(b.log.Handler(), slog.LevelDebug),
-		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			b.proxyError(t, w, r, err)
-		},
-	}
-	return t
+	return &target{id: id, addr: addr}
 }
 
 // ServeHTTP routes one request.
@@ -193,7 +246,7 @@ func (b *Balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		b.tunnel(t, w, r)
 		return
 	}
-	t.proxy.ServeHTTP(w, r)
+	b.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), targetKey{}, t)))
 }
 
 // pick returns the worker named by the request's session id if it is live,
@@ -385,6 +438,19 @@ func (b *Balancer) tunnel(t *target, w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	backend, err := b.dialer.DialContext(r.Context(), "tcp", t.addr)
+	tried := map[*target]bool{}
+	for attempt := 0; attempt < maxRetries && isDialError(err); attempt++ {
+		t.down.Store(true)
+		tried[t] = true
+		alt := b.pickOther(tried)
+		if alt == nil {
+			break
+		}
+		alt.active.Add(1)
+		defer alt.active.Add(-1)
+		t = alt
+		backend, err = b.dialer.DialContext(r.Context(), "tcp", t.addr)
+	}
 	if err != nil {
 		b.proxyError(t, w, r, err)
 		return

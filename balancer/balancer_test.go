@@ -204,17 +204,25 @@ func TestNoWorkersAndDeadWorker(t *testing.T) {
 	}
 	deadAddr := dead.Addr().String()
 	dead.Close()
-	live := startBackend(t, 1)
-	b.SetWorkers(map[int]string{0: deadAddr, 1: live.addr})
+	b.SetWorkers(map[int]string{0: deadAddr})
 	code, body = get(t, c, "http://"+addr+"/?sid=_w0_1_0_x", "")
 	if code != http.StatusInternalServerError || !strings.HasPrefix(body, "Load balancer error - ") {
-		t.Fatalf("dead worker: %d %q", code, body)
+		t.Fatalf("only a dead worker: %d %q", code, body)
 	}
+	// with a live one too, a refused request moves there (nothing was sent)
+	live := startBackend(t, 1)
+	b.SetWorkers(map[int]string{0: deadAddr, 1: live.addr})
 	for i := 0; i < 5; i++ {
 		if code, body = get(t, c, "http://"+addr+"/?sid=_w0_1_0_x", ""); code != 200 || !strings.HasPrefix(body, "w1") {
-			t.Fatalf("after the refusal the dead worker must be skipped: %d %q", code, body)
+			t.Fatalf("refused request not moved to the live worker: %d %q", code, body)
 		}
 	}
+	// a WebSocket upgrade too
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/?sid=_w0_1_0_x", nil)
+	if err != nil {
+		t.Fatalf("upgrade not moved to the live worker: %v", err)
+	}
+	ws.Close()
 }
 
 func TestWebSocketTunnel(t *testing.T) {

@@ -441,3 +441,7 @@ type nopHandler struct{}
 
 func (nopHandler) OnMessage(*engineio.Socket, string) {}
 func (nopHandler) OnClose(*engineio.Socket, string)   {}
+
+// EmitWorker emits event (e.g. "leaderstart") on worker.js's worker
+// object. Any goroutine.
+func (w *Worker) EmitWorker(event string) error { return w.js.EmitWorker(event) }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,8 +37,52 @@ func masterFlags() []cli.Flag {
 		&cli.IntFlag{Name: "addressSocketLimit", Value: cluster.DefaultAddressSocketLimit, Usage: "max sockets per client IP (0 = unlimited)"},
 		&cli.Float64Flag{Name: "workerStatusInterval", Value: cluster.DefaultWorkerStatusInterval.Seconds(), Usage: "period of worker status figures, seconds"},
 		&cli.Float64Flag{Name: "handlerBudget", Value: cluster.DefaultHandlerBudget.Seconds(), Usage: "max run time of one JavaScript handler before it is interrupted, seconds"},
-		&cli.StringFlag{Name: "protocol", Value: "http", Usage: "http or https"},
+		&cli.StringFlag{Name: "protocol", Value: "http", Usage: "http or https (TLS terminates at the balancers)"},
+		&cli.StringFlag{Name: "workers", Usage: "number of worker processes, or a comma list of their loopback ports (default: one per CPU)"},
+		&cli.StringFlag{Name: "balancers", Usage: "number of balancer processes sharing the public port (default 1)"},
+		&cli.IntFlag{Name: "balancerCount", Usage: "the seed's name for --balancers"},
+		&cli.StringFlag{Name: "stores", Usage: "number of store processes, or a comma list of ports (stores are not started yet)"},
+		&cli.BoolFlag{Name: "rebootWorkerOnCrash", Value: true, Usage: "respawn a worker that died"},
+		&cli.BoolFlag{Name: "rebootWorkerOnError", Value: true, Usage: "the seed's name for --rebootWorkerOnCrash"},
+		&cli.BoolFlag{Name: "rebootOnSignal", Value: true, Usage: "SIGUSR2 reboots the workers one at a time"},
+		&cli.StringFlag{Name: "balancerController", Usage: "module exporting run(loadBalancer), run in every balancer"},
+		&cli.StringFlag{Name: "protocolKey", Usage: "https: PEM private key file (protocolOptions.key)"},
+		&cli.StringFlag{Name: "protocolCert", Usage: "https: PEM certificate chain file (protocolOptions.cert)"},
+		&cli.StringFlag{Name: "protocolPassphrase", Usage: "https: passphrase of an encrypted key (protocolOptions.passphrase)"},
+		&cli.Float64Flag{Name: "shutdownGrace", Value: cluster.DefaultShutdownGrace.Seconds(), Usage: "how long children may drain on stop or reboot, seconds"},
 	}
+}
+
+// maxProcCount bounds a process count given as one number; a single port
+// is written with a trailing comma ("9100,").
+const maxProcCount = 1024
+
+// parseProcs reads a process count or a comma list of ports: "3" is three
+// processes on ephemeral ports, "9100,9101" two on those ports.
+func parseProcs(name, v string) ([]int, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil, nil
+	}
+	if !strings.Contains(v, ",") {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > maxProcCount {
+			return nil, fmt.Errorf("--%s: %q is neither a count (0-%d) nor a comma list of ports (a single port: %q)", name, v, maxProcCount, v+",")
+		}
+		return make([]int, n), nil
+	}
+	var ports []int
+	for _, f := range strings.Split(v, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		p, err := strconv.Atoi(f)
+		if err != nil || p < 1 || p > 65535 {
+			return nil, fmt.Errorf("--%s: %q is not a port", name, f)
+		}
+		ports = append(ports, p)
+	}
+	return ports, nil
 }
 
 func seconds(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }

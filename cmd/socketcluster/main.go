@@ -58,8 +58,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Writer:    stdout,
 		ErrWriter: stderr,
 		Action: func(c *cli.Context) error {
-			return runServer(c, stdout, stderr)
+			return runMaster(c, stdout, stderr)
 		},
+		Commands:        childCommands(stdout, stderr),
 		HideHelpCommand: true,
 	}
 }

@@ -1,23 +1,19 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
-	"strconv"
-	"time"
+	"os/signal"
+	"runtime"
+	"sync"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/socketcluster-go/socketcluster/cluster"
 )
-
-// shutdownGrace bounds the graceful drain on SIGTERM/SIGINT.
-const shutdownGrace = 10 * time.Second
 
 func logLevel(n int) slog.Level {
 	switch {
@@ -32,39 +28,125 @@ func logLevel(n int) slog.Level {
 	}
 }
 
-func runServer(c *cli.Context, stdout, stderr io.Writer) error {
+// lockedWriter serialises whole writes from the master's logger and the
+// children's forwarded lines onto one stream.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// masterConfig maps the command line onto the master's configuration.
+func masterConfig(c *cli.Context) (cluster.MasterConfig, error) {
 	opts, err := optionsFromFlags(c)
+	if err != nil {
+		return cluster.MasterConfig{}, err
+	}
+	workers, err := parseProcs("workers", c.String("workers"))
+	if err != nil {
+		return cluster.MasterConfig{}, err
+	}
+	if c.IsSet("workers") && len(workers) == 0 {
+		return cluster.MasterConfig{}, fmt.Errorf("--workers: at least one worker is needed")
+	}
+	if len(workers) == 0 {
+		workers = make([]int, runtime.NumCPU())
+	}
+	balancers := c.Int("balancerCount")
+	if c.IsSet("balancers") {
+		b, err := parseProcs("balancers", c.String("balancers"))
+		if err != nil {
+			return cluster.MasterConfig{}, err
+		}
+		balancers = len(b)
+	}
+	stores, err := parseProcs("stores", c.String("stores"))
+	if err != nil {
+		return cluster.MasterConfig{}, err
+	}
+	spec := cluster.BalancerSpec{
+		Protocol:   opts.Protocol,
+		KeyFile:    c.String("protocolKey"),
+		CertFile:   c.String("protocolCert"),
+		Passphrase: c.String("protocolPassphrase"),
+		Controller: c.String("balancerController"),
+	}
+	if spec.Protocol == "https" && (spec.KeyFile == "" || spec.CertFile == "") {
+		return cluster.MasterConfig{}, fmt.Errorf("--protocol https needs --protocolKey and --protocolCert")
+	}
+	return cluster.MasterConfig{
+		Options:             opts,
+		WorkerPorts:         workers,
+		Balancers:           balancers,
+		Stores:              len(stores),
+		Listen:              c.String("listen"),
+		Balancer:            spec,
+		Grace:               seconds(c.Float64("shutdownGrace")),
+		RebootWorkerOnCrash: c.Bool("rebootWorkerOnCrash") && c.Bool("rebootWorkerOnError"),
+	}, nil
+}
+
+// runMaster is the default command: the master of the process cluster.
+func runMaster(c *cli.Context, stdout, stderr io.Writer) error {
+	cfg, err := masterConfig(c)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	log := slog.New(newLineHandler(stderr, logLevel(opts.LogLevel))).With("proc", "worker 0")
-	banner := opts.LogLevel > 0
+	return startMaster(c, cfg, stdout, stderr)
+}
+
+func startMaster(c *cli.Context, cfg cluster.MasterConfig, stdout, stderr io.Writer) error {
+	out := &lockedWriter{w: stderr}
+	log := slog.New(newLineHandler(out, logLevel(cfg.Options.LogLevel))).With("proc", "master")
+	cfg.Logger = log
+	cfg.Output = out
+	banner := cfg.Options.LogLevel > 0
 	if banner {
 		fmt.Fprintln(stdout, "   [Busy] Launching SocketCluster")
 	}
-	var key [32]byte
-	_, _ = rand.Read(key[:])
-	opts.DataKey = hex.EncodeToString(key[:])
-	cfg := cluster.WorkerConfig{Options: opts, Logger: log, Stdout: stdout, Stderr: stderr}
-	addClientFiles(&cfg)
-	w, err := cluster.NewWorker(cfg)
+	if cfg.Stores > 0 {
+		log.Warn("store processes are not implemented yet: session and global data stay in each worker", "stores", cfg.Stores)
+	}
+	m, err := cluster.NewMaster(cfg)
 	if err != nil {
-		return &exitError{code: 1, err: err}
+		return &exitError{code: 2, err: err}
 	}
-	l, err := net.Listen("tcp", net.JoinHostPort(c.String("listen"), strconv.Itoa(opts.Port)))
-	if err != nil {
-		return &exitError{code: 1, err: fmt.Errorf("listen on port %d: %w", opts.Port, err)}
+	sigs := make(chan os.Signal, 1)
+	if c.Bool("rebootOnSignal") {
+		signal.Notify(sigs, syscall.SIGUSR2)
+		defer signal.Stop(sigs)
 	}
-	if banner {
-		fmt.Fprintf(stdout, "   [Active] SocketCluster started\n"+
-			"            Port: %d\n"+
-			"            Master PID: %d\n"+
-			"            Worker PID: %d\n"+
-			"            Balancer count: 0\n"+
-			"            Worker count: 1\n"+
-			"            Store count: 0\n", l.Addr().(*net.TCPAddr).Port, os.Getpid(), os.Getpid())
-	}
-	if err := w.Serve(c.Context, l, shutdownGrace); err != nil {
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-m.Ready():
+		case <-done:
+			return
+		}
+		if banner {
+			fmt.Fprintf(stdout, "   [Active] SocketCluster started\n"+
+				"            Port: %d\n"+
+				"            Master PID: %d\n"+
+				"            Balancer count: %d\n"+
+				"            Worker count: %d\n"+
+				"            Store count: %d\n", m.Port(), os.Getpid(), m.BalancerCount(), m.WorkerCount(), 0)
+		}
+		for {
+			select {
+			case <-sigs:
+				m.KillWorkers()
+			case <-done:
+				return
+			}
+		}
+	}()
+	if err := m.Run(c.Context); err != nil {
 		return &exitError{code: 1, err: err}
 	}
 	return nil

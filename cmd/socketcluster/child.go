@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/socketcluster-go/socketcluster/balancer"
+	"github.com/socketcluster-go/socketcluster/cluster"
+)
+
+// childHardStopMargin: a child still running this long after its grace
+// period ended (stuck in JavaScript, say) exits anyway.
+const childHardStopMargin = 5 * time.Second
+
+// childCommands are the hidden sub-commands the master re-executes the
+// binary with. Their configuration arrives on stdin (cluster.OpenChild).
+func childCommands(stdout, stderr io.Writer) []*cli.Command {
+	return []*cli.Command{
+		{
+			Name:   cluster.KindWorker,
+			Hidden: true,
+			Usage:  "internal: one worker process of the cluster",
+			Action: func(c *cli.Context) error { return childMain(c.Context, stdout, stderr, runWorkerChild) },
+		},
+		{
+			Name:   cluster.KindBalancer,
+			Hidden: true,
+			Usage:  "internal: one balancer process of the cluster",
+			Action: func(c *cli.Context) error { return childMain(c.Context, stdout, stderr, runBalancerChild) },
+		},
+	}
+}
+
+type childRun func(ctx context.Context, ch *cluster.Child, log *slog.Logger, stdout, stderr io.Writer) error
+
+// childMain opens the pipes to the master, makes the tagged logger and
+// stops the child when its stdin ends (the master is gone) or on
+// SIGTERM/SIGINT, with a hard exit if the drain hangs.
+func childMain(ctx context.Context, stdout, stderr io.Writer, run childRun) error {
+	ch, err := cluster.OpenChild(os.Stdin, os.NewFile(cluster.ReportFD, "report"))
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	cfg := ch.Config()
+	proc := cfg.Kind + " " + strconv.Itoa(cfg.ID)
+	log := slog.New(newLineHandler(stderr, logLevel(cfg.Options.LogLevel))).With("proc", proc)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	grace := time.Duration(cfg.GraceMillis) * time.Millisecond
+	go func() {
+		<-ctx.Done()
+		time.AfterFunc(grace+childHardStopMargin, func() {
+			fmt.Fprintf(stderr, "%s ERROR [%s] did not stop within %v: exiting\n", time.Now().Format(time.TimeOnly), proc, grace+childHardStopMargin)
+			os.Exit(1)
+		})
+	}()
+	if err := run(ctx, ch, log, stdout, stderr); err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	return nil
+}
+
+func runWorkerChild(ctx context.Context, ch *cluster.Child, log *slog.Logger, stdout, stderr io.Writer) error {
+	cfg := ch.Config()
+	wcfg := cluster.WorkerConfig{Options: cfg.Options, Logger: log, Stdout: stdout, Stderr: stderr}
+	addClientFiles(&wcfg)
+	w, err := cluster.NewWorker(wcfg)
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		ch.Controls(func(c cluster.Control) {
+			if c.Type == cluster.ControlEmit && c.Event != "" {
+				_ = w.EmitWorker(c.Event)
+			}
+		})
+		log.Debug("master gone: stopping")
+		cancel()
+	}()
+	if err := ch.Report(cluster.Report{Type: cluster.ReportReady, Addr: l.Addr().String()}); err != nil {
+		log.Warn("ready report failed", "err", err)
+	}
+	return w.Serve(ctx, l, time.Duration(cfg.GraceMillis)*time.Millisecond)
+}
+
+func runBalancerChild(ctx context.Context, ch *cluster.Child, log *slog.Logger, _, _ io.Writer) error {
+	cfg := ch.Config()
+	bcfg := balancer.Config{AppName: cfg.Options.AppName, Logger: log}
+	if cfg.Balancer.Protocol == "https" {
+		tc, err := tlsConfig(cfg.Balancer)
+		if err != nil {
+			return err
+		}
+		bcfg.TLS = tc
+	}
+	b := balancer.New(bcfg)
+	b.SetWorkers(cfg.Workers)
+	f := os.NewFile(cluster.ListenerFD, "listener")
+	l, err := net.FileListener(f)
+	_ = f.Close()
+	if err != nil {
+		return fmt.Errorf("inherited listener: %w", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		ch.Controls(func(c cluster.Control) {
+			if c.Type == cluster.ControlWorkers {
+				b.SetWorkers(c.Workers)
+				log.Debug("worker table", "workers", len(c.Workers))
+			}
+		})
+		log.Debug("master gone: stopping")
+		cancel()
+	}()
+	if err := ch.Report(cluster.Report{Type: cluster.ReportReady, Addr: l.Addr().String()}); err != nil {
+		log.Warn("ready report failed", "err", err)
+	}
+	return b.Serve(ctx, l, time.Duration(cfg.GraceMillis)*time.Millisecond)
+}
+
+// tlsConfig loads protocolOptions key and cert (PEM files).
+func tlsConfig(spec cluster.BalancerSpec) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(spec.CertFile, spec.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("protocolOptions: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
