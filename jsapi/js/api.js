@@ -23,7 +23,11 @@
   var WIRE = {
     head: function (handle, statusCode, statusMessage, flat) { native.httpHead(handle, statusCode, flat); },
     write: function (handle, chunk, encoding) { native.httpWrite(handle, chunk, encoding); },
-    end: function (handle) { native.httpEnd(handle); },
+    end: function (handle, chunk, encoding) {
+      if (chunk === undefined) native.httpEnd(handle);
+      else native.httpEnd(handle, chunk, encoding);
+    },
+    flush: function (handle) { native.httpFlush(handle); },
     abort: function (handle) { native.httpAbort(handle); }
   };
 

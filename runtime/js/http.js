@@ -4,7 +4,8 @@
 // frameworks that extend http.IncomingMessage.prototype / http.ServerResponse.prototype (Express) see them.
 //
 // Bytes leave through res._wire, an object the embedder sets on each response:
-//   head(handle, statusCode, statusMessage, flatHeaders), write(handle, chunk, encoding), end(handle), abort(handle)
+//   head(handle, statusCode, statusMessage, flatHeaders) - the head goes out with the first write, end or flush
+//   write(handle, chunk, encoding), end(handle[, lastChunk, encoding]), flush(handle), abort(handle)
 // A response without _wire discards its output (its events still fire).
 
 var EE = require('events');
@@ -270,6 +271,7 @@ OutgoingMessage.prototype.destroy = function (err) {
 OutgoingMessage.prototype.flushHeaders = function () {
   if (!this._header) this._implicitHeader();
   this._sendWireHead();
+  if (this._wire) this._wire.flush(this._handle);
 };
 OutgoingMessage.prototype._implicitHeader = function () {
   throw codeError(Error, 'ERR_METHOD_NOT_IMPLEMENTED', 'The _implicitHeader() method is not implemented');
@@ -301,13 +303,8 @@ OutgoingMessage.prototype._sendWireHead = function () {
 OutgoingMessage.prototype.write = function (chunk, encoding, cb) {
   if (typeof encoding === 'function') { cb = encoding; encoding = null; }
   if (this.finished) {
-    var err = codeError(Error, 'ERR_STREAM_WRITE_AFTER_END', 'write after end');
-    var self = this;
-    process.nextTick(function () {
-      if (cb) cb(err);
-      self.emit('error', err);
-    });
-    return false;
+    // Node reports this asynchronously as an 'error' event; workers written for SocketCluster expect the throw.
+    throw codeError(Error, 'ERR_STREAM_WRITE_AFTER_END', 'write after end');
   }
   if (chunk === null) throw codeError(TypeError, 'ERR_STREAM_NULL_VALUES', 'May not write null values to stream');
   if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) {
@@ -340,12 +337,17 @@ OutgoingMessage.prototype.end = function (chunk, encoding, cb) {
     this._implicitHeader();
   }
   this._sendWireHead();
-  if (chunk !== null && chunk !== undefined && chunk.length && this._hasBody && this._wire) {
-    this._wire.write(this._handle, chunk, encoding || 'utf8');
-  }
   this.finished = true;
   this.writable = false;
-  if (this._wire && !this._wireEnded) { this._wireEnded = true; this._wire.end(this._handle); }
+  if (this._wire && !this._wireEnded) {
+    this._wireEnded = true;
+    // The last chunk travels with the end so the whole body is known at once.
+    if (chunk !== null && chunk !== undefined && chunk.length && this._hasBody) {
+      this._wire.end(this._handle, chunk, encoding || 'utf8');
+    } else {
+      this._wire.end(this._handle);
+    }
+  }
   var self = this;
   if (cb) this.once('finish', cb);
   process.nextTick(function () {
