@@ -513,6 +513,10 @@ type tunnel struct {
 	once            sync.Once
 }
 
+// run copies both ways. When the worker ends its side there is nothing
+// left for the client to say: both connections close at once. When the
+// client ends its side, the worker gets a half-close and DefaultTunnelLinger
+// to finish.
 func (tn *tunnel) run() {
 	done := make(chan struct{})
 	go func() {
@@ -522,10 +526,8 @@ func (tn *tunnel) run() {
 		tn.linger()
 	}()
 	_, _ = io.Copy(tn.client, tn.backend)
-	closeWrite(tn.client)
-	tn.linger()
-	<-done
 	tn.close()
+	<-done
 }
 
 // linger bounds the other direction once one direction has ended.
