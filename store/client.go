@@ -168,7 +168,7 @@ func Dial(ctx context.Context, opts ClientOptions) (*Client, error) {
 func (c *Client) WaitReady(ctx context.Context) error {
 	for {
 		c.mu.Lock()
-		ready, closed, lastErr := c.ready, c.closed, c.lastErr
+		ready, closed := c.ready, c.closed
 		c.mu.Unlock()
 		if closed {
 			return ErrClientClosed
@@ -177,6 +177,9 @@ func (c *Client) WaitReady(ctx context.Context) error {
 		case <-ready:
 			return nil
 		case <-ctx.Done():
+			c.mu.Lock()
+			lastErr := c.lastErr
+			c.mu.Unlock()
 			return fmt.Errorf("%w (%v)", lastErr, ctx.Err())
 		case <-c.stop:
 			return ErrClientClosed

@@ -826,4 +826,3 @@ func (k Key) hasPrefix(p Key) bool {
 	}
 	return true
 }
-

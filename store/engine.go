@@ -169,7 +169,9 @@ func (c *Client) Add(ctx context.Context, key Key, value json.RawMessage, getVal
 func (c *Client) Concat(ctx context.Context, key Key, value json.RawMessage, getValue bool) (json.RawMessage, error) {
 	return c.ops().Concat(ctx, key, value, getValue)
 }
-func (c *Client) Get(ctx context.Context, key Key) (json.RawMessage, error) { return c.ops().Get(ctx, key) }
+func (c *Client) Get(ctx context.Context, key Key) (json.RawMessage, error) {
+	return c.ops().Get(ctx, key)
+}
 func (c *Client) GetRange(ctx context.Context, key Key, from, to json.RawMessage) (json.RawMessage, error) {
 	return c.ops().GetRange(ctx, key, from, to)
 }
