@@ -105,7 +105,7 @@ func (l *Loop) installGlobals() error {
 		"timers":  func() *goja.Object { return l.object(l.timerNatives()) },
 		"process": l.processNatives,
 		"console": func() *goja.Object { return l.object(map[string]any{"write": l.write}) },
-		"fs":      l.fsNatives,
+		"fs":      func() *goja.Object { return l.addStreamNatives(l.fsNatives()) },
 		"crypto":  l.cryptoNatives,
 		"zlib":    l.zlibNatives,
 		"buffer": func() *goja.Object {

@@ -43,10 +43,12 @@ function Stats(s) {
   this.mtimeMs = s.mtimeMs;
   this.ctimeMs = s.mtimeMs;
   this.birthtimeMs = s.mtimeMs;
-  this.atime = new Date(s.mtimeMs);
-  this.mtime = new Date(s.mtimeMs);
-  this.ctime = new Date(s.mtimeMs);
-  this.birthtime = new Date(s.mtimeMs);
+  // Node rounds the millisecond time of its Date fields (send/express.static ETags depend on it).
+  var ms = Math.round(s.mtimeMs);
+  this.atime = new Date(ms);
+  this.mtime = new Date(ms);
+  this.ctime = new Date(ms);
+  this.birthtime = new Date(ms);
   Object.defineProperty(this, '_kind', { value: s.kind });
 }
 Stats.prototype.isFile = function () { return this._kind === 'file'; };
@@ -253,4 +255,78 @@ fs.promises = {
   access: promised(accessSync),
   realpath: promised(realpathSync)
 };
+
+// ReadStream reads a file (or its start..end byte range, inclusive) in highWaterMark chunks.
+function ReadStream(path, options) {
+  if (!(this instanceof ReadStream)) return new ReadStream(path, options);
+  if (typeof options === 'string') options = { encoding: options };
+  options = options || {};
+  var stream = require('stream');
+  stream.Readable.call(this, { highWaterMark: options.highWaterMark || 65536, encoding: options.encoding,
+    emitClose: options.emitClose !== false, autoDestroy: options.autoClose !== false });
+  this.path = toPath(path);
+  this.fd = null;
+  this.flags = options.flags || 'r';
+  this.mode = options.mode || 438;
+  this.start = options.start;
+  this.end = options.end === undefined ? Infinity : options.end;
+  this.pos = this.start || 0;
+  this.bytesRead = 0;
+  this.pending = true;
+  if (this.start !== undefined && this.start > this.end) {
+    var e = new RangeError('The value of "start" is out of range. It must be <= "end" (here: ' + this.end + '). Received ' + this.start);
+    e.code = 'ERR_OUT_OF_RANGE';
+    throw e;
+  }
+  var self = this;
+  process.nextTick(function () {
+    if (self.destroyed) return;
+    try {
+      statSync(self.path);
+    } catch (err) {
+      self.destroy(err);
+      return;
+    }
+    self.fd = 3;
+    self.pending = false;
+    self.emit('open', self.fd);
+    self.emit('ready');
+  });
+}
+(function () {
+  var stream = require('stream');
+  Object.setPrototypeOf(ReadStream.prototype, stream.Readable.prototype);
+  Object.setPrototypeOf(ReadStream, stream.Readable);
+})();
+ReadStream.prototype._read = function (n) {
+  if (this.pending) {
+    this.once('open', function () { this._read(n); });
+    return;
+  }
+  var want = Math.min(n, this.end - this.pos + 1);
+  if (want <= 0) { this.push(null); return; }
+  var chunk;
+  try {
+    chunk = Buffer.from(internal.readRange(this.path, this.pos, want));
+  } catch (err) {
+    this.destroy(err);
+    return;
+  }
+  if (chunk.length === 0) { this.push(null); return; }
+  this.pos += chunk.length;
+  this.bytesRead += chunk.length;
+  this.push(chunk);
+};
+ReadStream.prototype._destroy = function (err, cb) {
+  this.fd = null;
+  cb(err);
+};
+ReadStream.prototype.close = function (cb) {
+  if (typeof cb === 'function') this.once('close', cb);
+  this.destroy();
+};
+
+fs.ReadStream = ReadStream;
+fs.createReadStream = function (path, options) { return new ReadStream(path, options); };
+
 module.exports = fs;
