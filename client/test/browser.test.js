@@ -1,7 +1,8 @@
 // dist/socketcluster.js in headless Chromium against the fake server: XHR2
 // binary polling, b64 polling, JSONP, WebSocket upgrade and the session
 // cookie. Needs /usr/bin/chromium and playwright-core from
-// testdata/clients/node_modules (the e2e clients); skipped without them.
+// testdata/clients/node_modules (the e2e clients); every test fails (never
+// skips) without them: run scripts/test-client, which installs them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -13,18 +14,18 @@ import { startFakeServer } from './support/fake-server.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 let playwright = null;
-let skip = null;
+let missing = null;
 try {
   playwright = createRequire(join(here, '../../testdata/clients/package.json'))('playwright-core');
 } catch {
-  skip = 'playwright-core not installed in testdata/clients';
+  missing = 'playwright-core is not installed in testdata/clients (npm ci there, or run scripts/test-client)';
 }
-if (!skip && !existsSync(CHROMIUM)) skip = 'no chromium at ' + CHROMIUM;
+if (!missing && !existsSync(CHROMIUM)) missing = 'no chromium at ' + CHROMIUM + ' (apt-get install chromium)';
 
 let server;
 let browser;
 before(async () => {
-  if (skip) return;
+  if (missing) throw new Error(missing);
   server = await startFakeServer({
     files: {
       '/socketcluster.js': { type: 'application/javascript', body: readFileSync(join(here, '../dist/socketcluster.js')) },
@@ -67,7 +68,7 @@ const cases = [
 ];
 
 for (const tc of cases) {
-  test(`chromium: ${tc.name}`, { skip: skip || false, timeout: 30000 }, async () => {
+  test(`chromium: ${tc.name}`, { timeout: 30000 }, async () => {
     const context = await browser.newContext();
     try {
       const page = await context.newPage();
@@ -92,7 +93,7 @@ for (const tc of cases) {
   });
 }
 
-test('chromium: two tabs share the session cookie when the destination matches', { skip: skip || false, timeout: 30000 }, async () => {
+test('chromium: two tabs share the session cookie when the destination matches', { timeout: 30000 }, async () => {
   const context = await browser.newContext();
   try {
     const a = await context.newPage();
