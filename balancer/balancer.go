@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"net"
@@ -32,6 +33,8 @@ const (
 	DefaultMaxHeaderBytes = 64 << 10
 	// DefaultIdleTimeout closes idle keep-alive client connections.
 	DefaultIdleTimeout = 120 * time.Second
+	// DefaultEnginePath is SocketCluster's endpoint path.
+	DefaultEnginePath = "/socketcluster/"
 	// DefaultTunnelLinger is how long a tunnel's second direction may stay
 	// open after the first one ended.
 	DefaultTunnelLinger = 5 * time.Second
@@ -53,7 +56,13 @@ var ErrNoWorker = errors.New("no live worker")
 type Config struct {
 	// AppName names the session cookie n/<AppName>/ssid used for routing.
 	AppName string
-	Logger  *slog.Logger
+	// EnginePath is the SC endpoint path (default DefaultEnginePath). New
+	// engine.io sessions under it go to the least loaded worker; other HTTP
+	// requests without a session id stick to a worker chosen by a hash of
+	// the client's address, so one client's plain requests meet the same
+	// per-worker state (e.g. an in-memory HTTP session store).
+	EnginePath string
+	Logger     *slog.Logger
 	// TLS, when set, makes Serve terminate TLS (protocol 'https').
 	TLS         *tls.Config
 	DialTimeout time.Duration
@@ -99,6 +108,15 @@ type Balancer struct {
 func New(cfg Config) *Balancer {
 	if cfg.DialTimeout <= 0 {
 		cfg.DialTimeout = DefaultDialTimeout
+	}
+	if cfg.EnginePath == "" {
+		cfg.EnginePath = DefaultEnginePath
+	}
+	if !strings.HasPrefix(cfg.EnginePath, "/") {
+		cfg.EnginePath = "/" + cfg.EnginePath
+	}
+	if !strings.HasSuffix(cfg.EnginePath, "/") {
+		cfg.EnginePath += "/"
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -263,6 +281,9 @@ func (b *Balancer) pick(r *http.Request) *target {
 	if n == 0 {
 		return nil
 	}
+	if !strings.HasPrefix(r.URL.Path, b.cfg.EnginePath) {
+		return b.byAddress(clientIP(r))
+	}
 	start := int(b.rr.Add(1) % uint64(n))
 	var best *target
 	var bestLoad int64
@@ -276,6 +297,23 @@ func (b *Balancer) pick(r *http.Request) *target {
 		}
 	}
 	return best
+}
+
+// byAddress picks a live worker by a hash of the client's IP address.
+// Caller holds b.mu.
+func (b *Balancer) byAddress(ip string) *target {
+	live := make([]*target, 0, len(b.order))
+	for _, t := range b.order {
+		if !t.down.Load() {
+			live = append(live, t)
+		}
+	}
+	if len(live) == 0 {
+		return nil
+	}
+	h := fnv.New32a()
+	_, _ = io.WriteString(h, ip)
+	return live[h.Sum32()%uint32(len(live))]
 }
 
 // stickyWorker finds the worker id in the sid query parameter or the

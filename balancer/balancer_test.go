@@ -171,7 +171,15 @@ func TestRouting(t *testing.T) {
 			}
 		})
 	}
-	t.Run("no id spreads over all workers", func(t *testing.T) {
+	t.Run("plain HTTP without an id sticks to one worker per client address", func(t *testing.T) {
+		_, first := get(t, c, "http://"+addr+"/page", "")
+		for i := 0; i < 10; i++ {
+			if _, body := get(t, c, "http://"+addr+"/page?i="+strconv.Itoa(i), ""); body[:2] != first[:2] {
+				t.Fatalf("plain request %d went to %q, the first to %q", i, body, first)
+			}
+		}
+	})
+	t.Run("new engine sessions spread over all workers", func(t *testing.T) {
 		seen := map[string]bool{}
 		for i := 0; i < 30 && len(seen) < 3; i++ {
 			_, body := get(t, c, base, "")
@@ -183,6 +191,10 @@ func TestRouting(t *testing.T) {
 	})
 	t.Run("unknown worker falls back to a live one", func(t *testing.T) {
 		code, body := get(t, c, base+"&sid=_w7_8000_0_abc", "")
+		if code != 200 || body[0] != 'w' {
+			t.Fatalf("got %d %q", code, body)
+		}
+		code, body = get(t, c, "http://"+addr+"/page?sid=_w7_8000_0_abc", "")
 		if code != 200 || body[0] != 'w' {
 			t.Fatalf("got %d %q", code, body)
 		}

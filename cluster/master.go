@@ -336,6 +336,9 @@ func (m *Master) boot(ctx context.Context) error {
 	}
 	m.sendTable()
 	m.leaderStart()
+	for _, s := range m.workers {
+		m.emit(MasterEvent{Type: EventWorker, Kind: KindWorker, ID: s.id, PID: s.cur.pid()})
+	}
 	close(m.ready)
 	m.log.Info("cluster ready", "port", m.port, "workers", len(m.workers), "balancers", len(m.balancers))
 	m.emit(MasterEvent{Type: EventReady, PID: os.Getpid()})

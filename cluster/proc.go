@@ -55,6 +55,10 @@ type BalancerSpec struct {
 	KeyFile    string `json:"keyFile,omitempty"`
 	CertFile   string `json:"certFile,omitempty"`
 	Passphrase string `json:"passphrase,omitempty"`
+	// Key and Cert are PEM contents (protocolOptions of a master script);
+	// they win over the files.
+	Key  string `json:"key,omitempty"`
+	Cert string `json:"cert,omitempty"`
 	// Controller is the balancerController module (run(loadBalancer)).
 	Controller string `json:"controller,omitempty"`
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
@@ -100,7 +102,7 @@ func runWorkerChild(ctx context.Context, ch *cluster.Child, log *slog.Logger, st
 
 func runBalancerChild(ctx context.Context, ch *cluster.Child, log *slog.Logger, _, _ io.Writer) error {
 	cfg := ch.Config()
-	bcfg := balancer.Config{AppName: cfg.Options.AppName, Logger: log}
+	bcfg := balancer.Config{AppName: cfg.Options.AppName, EnginePath: cfg.Options.Path, Logger: log}
 	if cfg.Balancer.Protocol == "https" {
 		tc, err := tlsConfig(cfg.Balancer)
 		if err != nil {
@@ -134,9 +136,32 @@ func runBalancerChild(ctx context.Context, ch *cluster.Child, log *slog.Logger, 
 	return b.Serve(ctx, l, time.Duration(cfg.GraceMillis)*time.Millisecond)
 }
 
-// tlsConfig loads protocolOptions key and cert (PEM files).
+// tlsConfig loads protocolOptions: PEM key and certificate chain (contents
+// or files); a key in legacy encrypted PEM is decrypted with the passphrase.
 func tlsConfig(spec cluster.BalancerSpec) (*tls.Config, error) {
-	cert, err := tls.LoadX509KeyPair(spec.CertFile, spec.KeyFile)
+	keyPEM, certPEM := []byte(spec.Key), []byte(spec.Cert)
+	var err error
+	if len(keyPEM) == 0 {
+		if keyPEM, err = os.ReadFile(spec.KeyFile); err != nil {
+			return nil, fmt.Errorf("protocolOptions key: %w", err)
+		}
+	}
+	if len(certPEM) == 0 {
+		if certPEM, err = os.ReadFile(spec.CertFile); err != nil {
+			return nil, fmt.Errorf("protocolOptions cert: %w", err)
+		}
+	}
+	if block, _ := pem.Decode(keyPEM); block != nil && x509.IsEncryptedPEMBlock(block) { //nolint:staticcheck // legacy PEM encryption is what Node's passphrase option reads
+		if spec.Passphrase == "" {
+			return nil, fmt.Errorf("protocolOptions: the key is encrypted and no passphrase was given")
+		}
+		der, err := x509.DecryptPEMBlock(block, []byte(spec.Passphrase)) //nolint:staticcheck // see above
+		if err != nil {
+			return nil, fmt.Errorf("protocolOptions passphrase: %w", err)
+		}
+		keyPEM = pem.EncodeToMemory(&pem.Block{Type: block.Type, Bytes: der})
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		return nil, fmt.Errorf("protocolOptions: %w", err)
 	}

@@ -72,20 +72,27 @@ type testCluster struct {
 // and waits for its banner. Cleanup stops it and checks no process is left.
 func startCluster(tb testing.TB, extra ...string) *testCluster {
 	tb.Helper()
-	exe, err := os.Executable()
+	worker, err := filepath.Abs("testdata/cluster/worker.js")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	worker, err := filepath.Abs("testdata/cluster/worker.js")
+	args := append([]string{"--workerController", worker, "--port", "0", "--listen", "127.0.0.1",
+		"--appName", "ctest", "--logLevel", "3", "--shutdownGrace", "3"}, extra...)
+	return startClusterIn(tb, "", args...)
+}
+
+// startClusterIn runs the master with exactly args in dir.
+func startClusterIn(tb testing.TB, dir string, args ...string) *testCluster {
+	tb.Helper()
+	exe, err := os.Executable()
 	if err != nil {
 		tb.Fatal(err)
 	}
 	var tag [8]byte
 	_, _ = rand.Read(tag[:])
 	tc := &testCluster{tb: tb, out: &syncBuf{}, tag: hex.EncodeToString(tag[:]), done: make(chan struct{})}
-	args := append([]string{"--workerController", worker, "--port", "0", "--listen", "127.0.0.1",
-		"--appName", "ctest", "--logLevel", "3", "--shutdownGrace", "3"}, extra...)
 	tc.cmd = exec.Command(exe, args...)
+	tc.cmd.Dir = dir
 	tc.cmd.Env = append(os.Environ(), cluster.ChildEnv+"=master", clusterTagEnv+"="+tc.tag)
 	tc.cmd.Stdout = tc.out
 	tc.cmd.Stderr = tc.out
@@ -700,4 +707,83 @@ func TestClusterMasterKill9(t *testing.T) {
 		t.Fatalf("port still held: %v", err)
 	}
 	l.Close()
+}
+
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var ports []int
+	var ls []net.Listener
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	for _, l := range ls {
+		l.Close()
+	}
+	return ports
+}
+
+// TestClusterMasterScript runs the seed README's master script unchanged
+// (ports made free): three workers on the listed ports, the balancer on
+// port, and the master object's events.
+func TestClusterMasterScript(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile("testdata/cluster/worker.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := freePorts(t, 4)
+	script := fmt.Sprintf(`var SocketCluster = require('socketcluster').SocketCluster;
+var socketCluster = new SocketCluster({
+    workers: [%d, %d, %d],
+    stores: [9001, 9002, 9003],
+    balancerCount: 1, // Optional
+    port: %d,
+    appName: 'myapp',
+    workerController: 'worker.js'
+});
+socketCluster.on('ready', function () { console.log('script: ready on ' + socketCluster.options.port); });
+socketCluster.on('worker', function (w) { console.log('script: worker ' + w.id); });
+socketCluster.on('fail', function (err) { console.log('script: fail ' + err.origin.type + ' ' + err.message); });
+`, p[0], p[1], p[2], p[3])
+	for name, b := range map[string][]byte{"worker.js": src, "server.js": []byte(script)} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tc := startClusterIn(t, dir, "server.js")
+	if tc.port != p[3] {
+		t.Fatalf("banner port %d, want %d", tc.port, p[3])
+	}
+	waitUntil(t, 10*time.Second, "the script's ready and worker events", func() bool {
+		out := tc.out.String()
+		return strings.Contains(out, "script: ready on "+strconv.Itoa(p[3])) && strings.Contains(out, "script: worker 2")
+	})
+	for i := 0; i < 3; i++ {
+		res, err := http.Get("http://127.0.0.1:" + strconv.Itoa(p[i]) + "/")
+		if err != nil {
+			t.Fatalf("worker %d on its port %d: %v", i, p[i], err)
+		}
+		var w who
+		_ = json.NewDecoder(res.Body).Decode(&w)
+		res.Body.Close()
+		if w.ID != i {
+			t.Fatalf("port %d answered by %+v", p[i], w)
+		}
+		if i == 1 {
+			_ = syscall.Kill(w.PID, syscall.SIGKILL)
+		}
+	}
+	waitUntil(t, 10*time.Second, "the script's fail event", func() bool {
+		return strings.Contains(tc.out.String(), "script: fail worker Worker 1 died")
+	})
+	c, err := dialSC(tc.addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.ws.Close()
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -76,9 +77,6 @@ func masterConfig(c *cli.Context) (cluster.MasterConfig, error) {
 		Passphrase: c.String("protocolPassphrase"),
 		Controller: c.String("balancerController"),
 	}
-	if spec.Protocol == "https" && (spec.KeyFile == "" || spec.CertFile == "") {
-		return cluster.MasterConfig{}, fmt.Errorf("--protocol https needs --protocolKey and --protocolCert")
-	}
 	return cluster.MasterConfig{
 		Options:             opts,
 		WorkerPorts:         workers,
@@ -93,14 +91,22 @@ func masterConfig(c *cli.Context) (cluster.MasterConfig, error) {
 
 // runMaster is the default command: the master of the process cluster.
 func runMaster(c *cli.Context, stdout, stderr io.Writer) error {
+	if !c.IsSet("workerController") && c.NArg() > 0 && strings.HasSuffix(c.Args().First(), ".js") && isMasterScript(c.Args().First()) {
+		return runScript(c, c.Args().First(), stdout, stderr)
+	}
 	cfg, err := masterConfig(c)
+	if err == nil {
+		err = checkTLS(cfg.Balancer)
+	}
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	return startMaster(c, cfg, stdout, stderr)
+	return startMaster(c, cfg, stdout, stderr, nil)
 }
 
-func startMaster(c *cli.Context, cfg cluster.MasterConfig, stdout, stderr io.Writer) error {
+// startMaster runs the master until the command's context ends; created,
+// if set, sees the master before it starts.
+func startMaster(c *cli.Context, cfg cluster.MasterConfig, stdout, stderr io.Writer, created func(*cluster.Master)) error {
 	out := &lockedWriter{w: stderr}
 	log := slog.New(newLineHandler(out, logLevel(cfg.Options.LogLevel))).With("proc", "master")
 	cfg.Logger = log
@@ -115,6 +121,9 @@ func startMaster(c *cli.Context, cfg cluster.MasterConfig, stdout, stderr io.Wri
 	m, err := cluster.NewMaster(cfg)
 	if err != nil {
 		return &exitError{code: 2, err: err}
+	}
+	if created != nil {
+		created(m)
 	}
 	sigs := make(chan os.Signal, 1)
 	if c.Bool("rebootOnSignal") {
@@ -150,4 +159,16 @@ func startMaster(c *cli.Context, cfg cluster.MasterConfig, stdout, stderr io.Wri
 		return &exitError{code: 1, err: err}
 	}
 	return nil
+}
+
+// checkTLS validates protocol https: a key and a certificate that load.
+func checkTLS(spec cluster.BalancerSpec) error {
+	if spec.Protocol != "https" {
+		return nil
+	}
+	if (spec.KeyFile == "" && spec.Key == "") || (spec.CertFile == "" && spec.Cert == "") {
+		return fmt.Errorf("protocol https needs a key and a certificate (--protocolKey and --protocolCert, or protocolOptions)")
+	}
+	_, err := tlsConfig(spec)
+	return err
 }
