@@ -1,6 +1,19 @@
 // Package runtime hosts the JavaScript engine of one SocketCluster worker: one goja.Runtime owned by one loop
 // goroutine, a Node-like event loop around it, CommonJS require confined to the app directory, and the Node core
-// modules worker code uses (fs, path, events, util, console, process, buffer, timers, url, querystring, os).
+// modules worker code and npm packages use (fs, path, events, util, console, process, buffer, timers, url,
+// querystring, os, stream, http, string_decoder, crypto, zlib, net, tty, assert, diagnostics_channel,
+// async_hooks).
+//
+// # Node compatibility layer
+//
+// http.IncomingMessage is a stream.Readable and http.ServerResponse an OutgoingMessage (legacy Stream with
+// Writable's surface); the embedder moves bytes through res._wire (see js/http.js), so frameworks may replace the
+// objects' prototypes (Express does). crypto and zlib are Go-backed (hashes/HMAC/random; gzip/deflate/raw).
+// Engine gaps handled here: Error.captureStackTrace/prepareStackTrace with V8-style call sites (stacktrace.go);
+// \p{...} regexp property escapes, which goja parses but never matches, are rewritten to explicit ranges before
+// compilation (unicodeprops.go); a package whose "exports" target uses syntax goja lacks (async generators) falls
+// back to its legacy "main". Compiled modules are cached process-wide by path and source hash (modcache.go), so
+// further workers of a host do not recompile node_modules. Tests named TestUpstream* fail when goja fixes a gap.
 //
 // # Concurrency
 //
