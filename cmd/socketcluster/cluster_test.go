@@ -2,12 +2,19 @@ package main
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -786,4 +793,62 @@ socketCluster.on('fail', function (err) { console.log('script: fail ' + err.orig
 		t.Fatal(err)
 	}
 	c.ws.Close()
+}
+
+// TestClusterHTTPS: the balancers terminate TLS; socket ids carry secure=1.
+func TestClusterHTTPS(t *testing.T) {
+	dir := t.TempDir()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, _ := x509.MarshalECPrivateKey(key)
+	keyFile, certFile := filepath.Join(dir, "key.pem"), filepath.Join(dir, "cert.pem")
+	_ = os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
+	_ = os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	tc := startCluster(t, "--workers", "2", "--protocol", "https", "--protocolKey", keyFile, "--protocolCert", certFile)
+	pool := x509.NewCertPool()
+	cert, _ := x509.ParseCertificate(der)
+	pool.AddCert(cert)
+	tlsCfg := &tls.Config{RootCAs: pool}
+	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsCfg}}
+	defer hc.CloseIdleConnections()
+	res, err := hc.Get("https://" + tc.addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("https GET: %d", res.StatusCode)
+	}
+	d := websocket.Dialer{TLSClientConfig: tlsCfg, HandshakeTimeout: 5 * time.Second}
+	ws, _, err := d.Dial("wss://"+tc.addr+"/socketcluster/?EIO=3&transport=websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	mt, b, err := ws.ReadMessage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, _ := engineio.DecodePacketWS(mt, b)
+	var hs struct {
+		SID string `json:"sid"`
+	}
+	_ = json.Unmarshal([]byte(open.Data), &hs)
+	if f := strings.Split(hs.SID, "_"); len(f) < 5 || f[3] != "1" {
+		t.Fatalf("sid %q over wss is not marked secure", hs.SID)
+	}
 }
