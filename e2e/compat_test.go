@@ -496,7 +496,7 @@ func compatTable(dir string, outcomes []compatOutcome) string {
 	b.WriteString("| package | version | result | what fails |\n|---|---|---|---|\n")
 	for _, p := range order {
 		r := rows[p]
-		result := "works"
+		result := fmt.Sprintf("works (%d/%d cases)", r.passed, r.cases)
 		if r.passed < r.cases {
 			result = fmt.Sprintf("partial (%d/%d cases)", r.passed, r.cases)
 		}
@@ -507,6 +507,8 @@ func compatTable(dir string, outcomes []compatOutcome) string {
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", name, packageVersion(dir, p), result, fails)
 	}
+	b.WriteString("\nNot available in workers (fails loudly): crypto ciphers/signatures/key pairs (so RS*/ES* JWTs),\n")
+	b.WriteString("brotli, outgoing `http.request`, `net` sockets; async generators and `for await` are engine (goja) gaps.\n")
 	return b.String()
 }
 
