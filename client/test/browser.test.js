@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeServer } from './support/fake-server.js';
+import { CHROMIUM_ARGS } from '../e2e/flags.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -32,7 +33,7 @@ before(async () => {
       '/': { type: 'text/html', body: '<!doctype html><title>t</title><script src="/socketcluster.js"></script><body></body>' },
     },
   });
-  browser = await playwright.chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  browser = await playwright.chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 });
 after(async () => {
   if (browser) await browser.close();
