@@ -316,3 +316,48 @@ func TestShutdownClosesTunnels(t *testing.T) {
 		t.Fatal("tunnel still open after shutdown")
 	}
 }
+
+func TestController(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctl, err := LoadController("testdata/controller.js", log, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctl.Close()
+	var cfg Config
+	ctl.Apply(&cfg)
+	b, addr := startBalancer(t, cfg, map[int]string{0: startBackend(t, 0).addr})
+	c := &http.Client{Timeout: 15 * time.Second}
+	defer c.CloseIdleConnections()
+	for _, tc := range []struct {
+		path, want string
+		code       int
+	}{
+		{"/ok", "w0", 200},
+		{"/later", "w0", 200},
+		{"/blocked", "blocked by 127.0.0.1", 403},
+		{"/error", "Load balancer error - balancer middleware", 500},
+		{"/throw", "Load balancer error - balancer middleware", 500},
+	} {
+		code, body := get(t, c, "http://"+addr+tc.path, "")
+		if code != tc.code || !strings.HasPrefix(body, tc.want) {
+			t.Errorf("%s: %d %q, want %d %q", tc.path, code, body, tc.code, tc.want)
+		}
+	}
+	if _, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/?deny=1", nil); err == nil || !strings.Contains(err.Error(), "bad handshake") {
+		t.Errorf("denied upgrade: %v", err)
+	}
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/", nil)
+	if err != nil {
+		t.Fatalf("allowed upgrade: %v", err)
+	}
+	ws.Close()
+	// error middleware answers proxy errors
+	dead, _ := net.Listen("tcp", "127.0.0.1:0")
+	deadAddr := dead.Addr().String()
+	dead.Close()
+	b.SetWorkers(map[int]string{0: deadAddr})
+	if code, body := get(t, c, "http://"+addr+"/ok", ""); code != 502 || !strings.HasPrefix(body, "custom: ") {
+		t.Errorf("error middleware: %d %q", code, body)
+	}
+}

@@ -313,7 +313,7 @@ func clip(s string) string {
 }
 
 // compatDir returns testdata/compat with node_modules installed (npm ci when missing) or skips without npm/node.
-func compatDir(t *testing.T) string {
+func compatDir(t testing.TB) string {
 	t.Helper()
 	dir := filepath.Join(repoRoot, "testdata", "compat")
 	if _, err := exec.LookPath("node"); err != nil {
@@ -343,7 +343,7 @@ var (
 )
 
 // startNodeApp runs the app on Node with the harness and waits for READY; it is stopped when t ends.
-func startNodeApp(t *testing.T, dir, app string, port int) {
+func startNodeApp(t testing.TB, dir, app string, port int) *exec.Cmd {
 	t.Helper()
 	out := &syncBuffer{}
 	cmd := exec.Command("node", "node-harness.js", app, strconv.Itoa(port))
@@ -382,6 +382,7 @@ func startNodeApp(t *testing.T, dir, app string, port int) {
 	case <-time.After(startTimeout):
 		t.Fatalf("node harness for %s not ready after %v:\n%s", app, startTimeout, out.String())
 	}
+	return cmd
 }
 
 // compatOutcome is one case's result for the table.

@@ -100,7 +100,7 @@ func runWorkerChild(ctx context.Context, ch *cluster.Child, log *slog.Logger, st
 	return w.Serve(ctx, l, time.Duration(cfg.GraceMillis)*time.Millisecond)
 }
 
-func runBalancerChild(ctx context.Context, ch *cluster.Child, log *slog.Logger, _, _ io.Writer) error {
+func runBalancerChild(ctx context.Context, ch *cluster.Child, log *slog.Logger, stdout, stderr io.Writer) error {
 	cfg := ch.Config()
 	bcfg := balancer.Config{AppName: cfg.Options.AppName, EnginePath: cfg.Options.Path, Logger: log}
 	if cfg.Balancer.Protocol == "https" {
@@ -109,6 +109,14 @@ func runBalancerChild(ctx context.Context, ch *cluster.Child, log *slog.Logger, 
 			return err
 		}
 		bcfg.TLS = tc
+	}
+	if cfg.Balancer.Controller != "" {
+		ctl, err := balancer.LoadController(cfg.Balancer.Controller, log, stdout, stderr)
+		if err != nil {
+			return err
+		}
+		defer ctl.Close()
+		ctl.Apply(&bcfg)
 	}
 	b := balancer.New(bcfg)
 	b.SetWorkers(cfg.Workers)

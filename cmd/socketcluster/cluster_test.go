@@ -852,3 +852,31 @@ func TestClusterHTTPS(t *testing.T) {
 		t.Fatalf("sid %q over wss is not marked secure", hs.SID)
 	}
 }
+
+// TestClusterBalancerController: the balancerController's middleware runs
+// in the balancer process; a middleware error rejects only its request.
+func TestClusterBalancerController(t *testing.T) {
+	ctl, err := filepath.Abs("../../balancer/testdata/controller.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := startCluster(t, "--workers", "1", "--balancerController", ctl)
+	hc := &http.Client{Timeout: 15 * time.Second}
+	defer hc.CloseIdleConnections()
+	for _, c := range []struct {
+		path string
+		code int
+	}{{"/blocked", 403}, {"/error", 500}, {"/", 200}} {
+		res, err := hc.Get("http://" + tc.addr + c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != c.code {
+			t.Fatalf("%s: %d, want %d", c.path, res.StatusCode, c.code)
+		}
+	}
+	if strings.Contains(tc.out.String(), "Balancer 0 died") {
+		t.Fatal("a middleware error killed the balancer")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -75,7 +76,7 @@ func masterConfig(c *cli.Context) (cluster.MasterConfig, error) {
 		KeyFile:    c.String("protocolKey"),
 		CertFile:   c.String("protocolCert"),
 		Passphrase: c.String("protocolPassphrase"),
-		Controller: c.String("balancerController"),
+		Controller: absPath(c.String("balancerController")),
 	}
 	return cluster.MasterConfig{
 		Options:             opts,
@@ -171,4 +172,15 @@ func checkTLS(spec cluster.BalancerSpec) error {
 	}
 	_, err := tlsConfig(spec)
 	return err
+}
+
+// absPath makes a non-empty path absolute (children may run elsewhere).
+func absPath(p string) string {
+	if p == "" {
+		return p
+	}
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
 }
