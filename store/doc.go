@@ -90,6 +90,6 @@
 // subscriptions, so after the restart sessions on that store start empty, new data and publishes work again, and
 // nothing blocks longer than one command timeout. A worker crash loses nothing in the stores. With the Redis
 // engine, data and subscriptions live in Redis: worker and cluster restarts lose nothing; a Redis restart loses
-// what Redis did not persist (the tests run it with --save '' --appendonly no, i.e. everything), and a
+// what Redis did not persist (the tests run it with --save ” --appendonly no, i.e. everything), and a
 // Redis outage makes operations fail with ErrUnavailable until it answers again.
 package store
