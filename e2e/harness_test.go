@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -213,6 +214,12 @@ func startProcess(t *testing.T, bin string, args []string, port int, env []strin
 // launch starts the process and waits for readiness; on error the returned server (if any) still needs stop.
 func launch(bin string, args []string, port int, env []string) (*server, error) {
 	s := &server{Port: port, out: &syncBuffer{}, done: make(chan struct{})}
+	// The scenarios read one worker's state over plain HTTP, so they run one
+	// worker process unless a test asks for a cluster (the default is one
+	// worker per CPU).
+	if !slices.Contains(args, "--workers") {
+		args = append(append([]string(nil), args...), "--workers", "1")
+	}
 	s.cmd = exec.Command(bin, args...)
 	s.cmd.Dir = filepath.Dir(bin)
 	s.cmd.Env = append(os.Environ(), env...)
