@@ -880,3 +880,60 @@ func TestClusterBalancerController(t *testing.T) {
 		t.Fatal("a middleware error killed the balancer")
 	}
 }
+
+// TestClusterCrashLoopBackoff: a worker that keeps dying right after its
+// start is restarted with a growing, logged delay and comes back with its
+// id once it can start again; the other worker keeps serving meanwhile.
+func TestClusterCrashLoopBackoff(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile("testdata/cluster/worker.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	marker := filepath.Join(dir, "crash-worker-1")
+	// run(worker) throws while the marker for its id exists
+	crashing := strings.Replace(string(src), "module.exports.run = function (worker) {",
+		"module.exports.run = function (worker) {\n  if (require('fs').existsSync(__dirname + '/crash-worker-' + worker.id)) { throw new Error('told to crash'); }", 1)
+	if err := os.WriteFile(filepath.Join(dir, "worker.js"), []byte(crashing), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tc := startClusterIn(t, "", "--workerController", filepath.Join(dir, "worker.js"), "--port", "0", "--listen", "127.0.0.1",
+		"--appName", "ctest", "--logLevel", "3", "--shutdownGrace", "3", "--workers", "2")
+	pid := tc.workers()[1][1]
+	if err := os.WriteFile(marker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := strconv.Atoi(pid)
+	_ = syscall.Kill(p, syscall.SIGKILL)
+	waitUntil(t, 30*time.Second, "three delayed restarts", func() bool {
+		return strings.Count(tc.out.String(), "crash loop: restart delayed child=worker 1") >= 3
+	})
+	for _, d := range []string{"delay=100ms", "delay=200ms", "delay=400ms"} {
+		if !strings.Contains(tc.out.String(), "crash loop: restart delayed child=worker 1 "+d) {
+			t.Fatalf("no restart with %s", d)
+		}
+	}
+	// meanwhile worker 0 serves every new session
+	c, err := dialSC(tc.addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w, err := c.whoami(); err != nil || w.ID != 0 {
+		t.Fatalf("during the crash loop: %+v %v", w, err)
+	}
+	c.ws.Close()
+	_ = os.Remove(marker)
+	waitUntil(t, 30*time.Second, "worker 1 back", func() bool {
+		w := tc.workers()[1]
+		return w[1] != pid && strings.Contains(tc.out.String(), "worker ready id=1")
+	})
+	h := http.Header{"Cookie": {"n/ctest/ssid=_w1_" + strconv.Itoa(tc.port) + "_0_abcdef"}}
+	c, err = dialSC(tc.addr, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.ws.Close()
+	if w, err := c.whoami(); err != nil || w.ID != 1 {
+		t.Fatalf("after the crash loop: %+v %v", w, err)
+	}
+}
