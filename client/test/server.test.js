@@ -1,5 +1,6 @@
 // The same client scenarios against the project's real Go binary with
-// testdata/workers/e2e/worker.js, on 127.0.0.1 only. The binary comes from
+// testdata/workers/e2e/worker.js, on 127.0.0.1 only, through the built
+// package entry (dist/index.mjs, what `import 'socketcluster-client'` gives). The binary comes from
 // $SC_BIN, or is built with `go build ./cmd/socketcluster`. Nothing is
 // skipped: when the binary cannot be built, does not start or does not run
 // the worker (GET /e2e/ping must answer pong), one test fails with the reason.
@@ -14,6 +15,10 @@ import net from 'node:net';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineScenarios, closedPort } from './support/scenarios.js';
+// The package itself (self-reference through package.json "exports": dist/index.mjs), as users import it.
+import { connect } from 'socketcluster-client';
+import { createRequire } from 'node:module';
+import assert from 'node:assert/strict';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BUILD_TIMEOUT_MS = 5 * 60 * 1000;
@@ -120,5 +125,24 @@ if (found.problem) {
     await stop(child);
     if (found.dir) rmSync(found.dir, { recursive: true, force: true });
   });
-  defineScenarios('real server', () => handle);
+  defineScenarios('real server', () => handle, connect);
+
+  // The CommonJS entry (dist/index.cjs, what require('socketcluster-client') gives) against the same server.
+  test('real server: CommonJS entry connects by polling and gets an echo ack', { timeout: 30000 }, async () => {
+    const cjs = createRequire(import.meta.url)('socketcluster-client');
+    const s = cjs.connect({ hostname: '127.0.0.1', port, transports: ['polling'] });
+    s.on('error', () => {});
+    try {
+      const got = await new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no echo within 10 s')), 10000);
+        s.emit('echo', { via: 'cjs' }, (err, data) => {
+          clearTimeout(timer);
+          resolve({ err, data, transport: s.transport && s.transport.name });
+        });
+      });
+      assert.deepEqual(got, { err: undefined, data: { via: 'cjs' }, transport: 'polling' });
+    } finally {
+      s.disconnect();
+    }
+  });
 }

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { WebSocket } from 'ws';
-import { connect } from '../../src/node-esm.js';
+import { connect as connectSource } from '../../src/node-esm.js';
 
 const STEP_TIMEOUT_MS = 10000;
 
@@ -46,7 +46,9 @@ function refusedWebSocket(port) {
   };
 }
 
-export function defineScenarios(label, getServer) {
+// defineScenarios registers every scenario; connect defaults to the source
+// entry (src/node-esm.js), the real-server suite passes the built package's.
+export function defineScenarios(label, getServer, connect = connectSource) {
   const sockets = [];
   const client = (opts) => {
     const s = connect(Object.assign({ hostname: '127.0.0.1', port: getServer().port, WebSocket }, opts));
