@@ -167,6 +167,8 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 		Transports:        opts.Transports,
 		CookieName:        "n/" + opts.AppName + "/io",
 		AllowRequest:      w.allowRequest,
+		CheckOrigin:       w.checkOrigin(),
+		DisableJSONP:      !origins.any,
 		GenerateID:        w.generateID,
 		OnConnection:      w.onConnection,
 		Logger:            log,
@@ -255,14 +257,27 @@ func (w *Worker) serveFallback(rw http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// allowRequest runs for new connections: origin check, then handshake
+// checkOrigin returns the engine's per-request origin check (nil for
+// *:*): every handshake, poll, POST and upgrade of the engine path must
+// come from an allowed origin; refused handshakes emit the SC notice.
+func (w *Worker) checkOrigin() func(*http.Request) bool {
+	if w.origins.any {
+		return nil
+	}
+	return func(r *http.Request) bool {
+		if w.origins.allows(r.Header.Get("Origin"), r.Header.Get("Referer")) {
+			return true
+		}
+		if r.URL.Query().Get("sid") == "" {
+			w.js.EmitNotice("Failed to authorize socket handshake - Invalid origin: " + r.Header.Get("Origin"))
+		}
+		return false
+	}
+}
+
+// allowRequest runs for new connections after the origin check: handshake
 // middleware.
 func (w *Worker) allowRequest(r *http.Request) error {
-	if !w.origins.allows(r.Header.Get("Origin"), r.Header.Get("Referer")) {
-		msg := "Failed to authorize socket handshake - Invalid origin: " + r.Header.Get("Origin")
-		w.js.EmitNotice(msg)
-		return errors.New(msg)
-	}
 	if err := w.js.Handshake(r); err != nil {
 		w.log.Debug("handshake rejected", "err", err)
 		return err

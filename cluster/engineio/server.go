@@ -29,6 +29,9 @@ const (
 	DefaultMaxOutboundBytes = 4 << 20
 	// DefaultWriteTimeout is the write deadline of one WebSocket write batch.
 	DefaultWriteTimeout = 10 * time.Second
+	// DefaultHandshakeTimeout bounds writing the 101 response of a WebSocket upgrade (a peer that does not
+	// read it is dropped). Slow request headers are bounded by the http.Server's ReadHeaderTimeout.
+	DefaultHandshakeTimeout = 10 * time.Second
 
 	// upgradeNudgeInterval is how often a pending poll is answered with a noop while a probe is waiting for the
 	// upgrade packet (engine.io 1.3.1 socket.js: setInterval(check, 100)).
@@ -102,6 +105,17 @@ type Config struct {
 	// connections). A non-nil error rejects it: polling gets 400 `{"code":null}`, a WebSocket upgrade has its
 	// TCP connection closed without an HTTP response.
 	AllowRequest func(r *http.Request) error
+	// CheckOrigin, if set, is called first for every request: handshakes, every polling GET, POST and OPTIONS
+	// of existing sockets, WebSocket handshakes and probes. false refuses the request before anything else is
+	// looked at: polling gets 400 `{"code":null}` without CORS headers (a browser script cannot read it), a
+	// WebSocket upgrade has its TCP connection closed. The session (if any) is not touched. CORS headers
+	// reflect the request's Origin only on requests it passed. nil allows every origin (engine.io 1.3.1).
+	CheckOrigin func(r *http.Request) bool
+	// DisableJSONP refuses JSONP handshakes (`j` parameter) with 400 code 3 "Bad request". JSONP answers
+	// are readable by any site's <script> tag whatever CORS says, so callers with an origin policy disable it.
+	DisableJSONP bool
+	// HandshakeTimeout bounds writing the 101 response of a WebSocket upgrade. Default DefaultHandshakeTimeout.
+	HandshakeTimeout time.Duration
 	// GenerateID returns the id of a new socket. Default: 15 random bytes (crypto/rand) as URL-safe base64.
 	GenerateID func(r *http.Request) string
 	// OnConnection is called for each new socket after it is registered and before the handshake response is
@@ -147,6 +161,9 @@ func NewServer(cfg Config) *Server {
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = DefaultWriteTimeout
 	}
+	if cfg.HandshakeTimeout <= 0 {
+		cfg.HandshakeTimeout = DefaultHandshakeTimeout
+	}
 	if cfg.GenerateID == nil {
 		cfg.GenerateID = defaultID
 	}
@@ -168,9 +185,10 @@ func NewServer(cfg Config) *Server {
 		}
 	}
 	s.upgrader = websocket.Upgrader{
-		ReadBufferSize:  wsReadBufferSize,
-		WriteBufferPool: &sync.Pool{},
-		// Origin policy belongs to the caller's AllowRequest (engine.io has none of its own).
+		ReadBufferSize:   wsReadBufferSize,
+		WriteBufferPool:  &sync.Pool{},
+		HandshakeTimeout: cfg.HandshakeTimeout,
+		// Origin policy is Config.CheckOrigin, applied in ServeHTTP before the upgrade.
 		CheckOrigin: func(*http.Request) bool { return true },
 	}
 	return s
@@ -297,6 +315,15 @@ func (s *Server) hasTransport(t string) bool {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := parseQuery(r)
 	upgrade := websocket.IsWebSocketUpgrade(r)
+	if s.cfg.CheckOrigin != nil && !s.cfg.CheckOrigin(r) {
+		s.log.Debug("origin refused", "origin", r.Header.Get("Origin"), "remote", r.RemoteAddr, "upgrade", upgrade)
+		if upgrade {
+			rejectConn(w)
+		} else {
+			writeOriginRefused(w)
+		}
+		return
+	}
 	if upgrade {
 		s.serveUpgrade(w, r, q)
 		return
@@ -336,10 +363,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, ErrCodeBadRequest)
 		return
 	}
+	if q.jsonp && s.cfg.DisableJSONP {
+		writeError(w, r, ErrCodeBadRequest)
+		return
+	}
 	s.handshakePolling(w, r, q)
 }
 
-// corsHeaders sets the XHR CORS headers of engine.io 1.3.1.
+// writeOriginRefused answers a request Config.CheckOrigin refused: 400 `{"code":null}` and no CORS headers.
+func writeOriginRefused(w http.ResponseWriter) {
+	const body = `{"code":null}`
+	h := w.Header()
+	h["Content-Type"] = []string{"application/json"}
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	w.WriteHeader(http.StatusBadRequest)
+	_, _ = w.Write([]byte(body))
+}
+
+// corsHeaders sets the XHR CORS headers of engine.io 1.3.1. Only requests that passed Config.CheckOrigin get
+// here, so the reflected Origin is always an allowed one.
 func corsHeaders(h http.Header, r *http.Request) {
 	if origin := r.Header.Get("Origin"); origin != "" {
 		h["Access-Control-Allow-Credentials"] = []string{"true"}

@@ -2,9 +2,11 @@ package engineio
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 )
@@ -61,12 +63,20 @@ func (w *wsConn) readLoop() {
 	defer w.abort()
 	w.conn.SetReadLimit(w.sock.srv.cfg.MaxHTTPBufferSize)
 	for {
-		mt, data, err := w.conn.ReadMessage()
+		mt, data, err := w.readMessage()
 		if err != nil {
 			reason := ReasonTransportClose
-			if errors.Is(err, websocket.ErrReadLimit) {
-				reason = ReasonTransportError
+			switch {
+			case errors.Is(err, websocket.ErrReadLimit):
+				reason = ReasonTransportError // gorilla sent close 1009
+			case errors.Is(err, errInvalidUTF8):
+				reason = ReasonParseError
+				msg := websocket.FormatCloseMessage(websocket.CloseInvalidFramePayloadData, "invalid UTF-8")
+				_ = w.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(wsCloseGrace))
 			}
+			// The read side is finished (gorilla answered a close frame or sent 1002/1009 itself): end the TCP
+			// connection before the socket's close path could queue a second close frame.
+			w.linger()
 			w.sock.wsGone(w, reason)
 			return
 		}
@@ -78,6 +88,84 @@ func (w *wsConn) readLoop() {
 		}
 		w.sock.onWSPacket(w, p)
 	}
+}
+
+// errInvalidUTF8 reports a text message that is not valid UTF-8 (RFC 6455 8.1: fail with close 1007).
+var errInvalidUTF8 = errors.New("engineio: invalid UTF-8 in a WebSocket text message")
+
+// wsReadChunk is the initial buffer of readMessage; messages grow it as needed up to the read limit.
+const wsReadChunk = 512
+
+// readMessage reads one data message. Text messages are checked for UTF-8 validity as their bytes arrive, so
+// a message fails at its first invalid byte even when its later fragments never come (gorilla does not check).
+func (w *wsConn) readMessage() (int, []byte, error) {
+	mt, r, err := w.conn.NextReader()
+	if err != nil {
+		return 0, nil, err
+	}
+	buf := make([]byte, 0, wsReadChunk)
+	checked := 0
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if mt == websocket.TextMessage && n > 0 {
+			var ok bool
+			if checked, ok = validUTF8Prefix(buf, checked); !ok {
+				return 0, nil, errInvalidUTF8
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			if mt == websocket.TextMessage && checked != len(buf) {
+				return 0, nil, errInvalidUTF8 // ends inside a character
+			}
+			return mt, buf, nil
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+	}
+}
+
+// validUTF8Prefix validates b[from:] and returns how far b is complete valid UTF-8. ok is false as soon as b
+// cannot be the prefix of valid UTF-8; a trailing incomplete but so far valid character is left unchecked.
+func validUTF8Prefix(b []byte, from int) (int, bool) {
+	i := from
+	for i < len(b) {
+		if b[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			if !utf8.FullRune(b[i:]) {
+				return i, true // incomplete: FullRune is true for every invalid prefix
+			}
+			return i, false
+		}
+		i += size
+	}
+	return i, true
+}
+
+// linger ends a connection whose read side failed: the write side is shut (FIN after any close frame already
+// sent), then the peer's remaining bytes are drained for up to wsCloseGrace so that closing does not turn
+// into a TCP reset that could destroy the close frame in flight (RFC 6455 7.1.1: the server closes TCP first).
+func (w *wsConn) linger() {
+	select {
+	case <-w.done:
+		return // aborted by the writer or the socket
+	default:
+	}
+	nc := w.conn.NetConn()
+	if cw, ok := nc.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+	}
+	_ = nc.SetReadDeadline(time.Now().Add(wsCloseGrace))
+	_, _ = io.Copy(io.Discard, nc)
+	w.abort()
 }
 
 func (w *wsConn) writeLoop() {
