@@ -292,7 +292,7 @@ func TestRun(t *testing.T) {
 			d := NewData()
 			mustExec(t, d, op{action: "set", key: `"o"`, value: `{"a":1,"b":2}`})
 			mustExec(t, d, op{action: "set", key: `"l"`, value: `[1,2,3]`})
-			r := newRunner(200*time.Millisecond, func() float64 { return 1000 })
+			r := newRunner(500*time.Millisecond, func() float64 { return 1000 })
 			var data json.RawMessage
 			if tc.data != "" {
 				data = json.RawMessage(tc.data)
