@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -395,4 +396,47 @@ func (sc *serverConn) cleanup() {
 	sc.srv.mu.Lock()
 	delete(sc.srv.conns, sc)
 	sc.srv.mu.Unlock()
+}
+
+// ListenAndServe listens on network ("tcp" or "unix") and address, serves a new store until ctx ends, then shuts
+// it down (waiting up to DefaultWriteTimeout). A UNIX socket file at address that nobody answers on (left by a crashed store) is removed first. This is the
+// body of the `socketcluster store` child process.
+func ListenAndServe(ctx context.Context, network, address string, opts ServerOptions) error {
+	srv, err := NewServer(opts)
+	if err != nil {
+		return err
+	}
+	if network == "unix" {
+		if fi, err := os.Lstat(address); err == nil && fi.Mode()&os.ModeSocket != 0 {
+			if c, err := net.DialTimeout("unix", address, time.Second); err == nil {
+				c.Close() // a live store owns it: let Listen report the conflict
+			} else {
+				os.Remove(address)
+			}
+		}
+	}
+	ln, err := net.Listen(network, address)
+	if err != nil {
+		srv.store.Close()
+		return fmt.Errorf("store: listen %s %s: %w", network, address, err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		sctx, cancel := context.WithTimeout(context.Background(), DefaultWriteTimeout)
+		defer cancel()
+		srv.Shutdown(sctx)
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), DefaultWriteTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, ErrServerClosed) {
+		return err
+	}
+	return nil
 }

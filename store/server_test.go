@@ -496,3 +496,44 @@ func TestNewServerNeedsSecret(t *testing.T) {
 }
 
 var _ = bytes.NewReader
+
+func TestListenAndServeUnix(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.sock")
+	// A stale socket file from a crashed store must not block the replacement.
+	stale, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale.(*net.UnixListener).SetUnlinkOnClose(false)
+	stale.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- ListenAndServe(ctx, "unix", path, ServerOptions{Secret: testSecret, Logger: quietLogger()})
+	}()
+	c, err := NewClient(ClientOptions{Network: "unix", Address: path, Secret: testSecret, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	wctx, wcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer wcancel()
+	if err := c.WaitReady(wctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Set(context.Background(), Key{"a"}, json.RawMessage(`1`), false); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("ListenAndServe did not return")
+	}
+	if err := ListenAndServe(context.Background(), "tcp", "127.0.0.1:bad", ServerOptions{Secret: "x"}); err == nil {
+		t.Fatal("bad address accepted")
+	}
+}
