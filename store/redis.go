@@ -105,6 +105,7 @@ func NewRedisEngine(opts RedisOptions) (*RedisEngine, error) {
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
 	}
+	redisLogOnce.Do(func() { redis.SetLogger(slogRedis{opts.Logger.With("component", "go-redis")}) })
 	e.run = newRunner(opts.RunBudget, e.nowSeconds)
 	e.dataOps = dataOps{do: e.do}
 	e.ps = e.rdb.Subscribe(context.Background())
@@ -362,3 +363,13 @@ func (e *RedisEngine) Close() error {
 }
 
 var _ Engine = (*RedisEngine)(nil)
+
+// redisLogOnce routes go-redis's process-wide internal log (connection pool retries) to slog at Debug level the
+// first time an engine is built: outages are reported through command errors instead.
+var redisLogOnce sync.Once
+
+type slogRedis struct{ log *slog.Logger }
+
+func (l slogRedis) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, fmt.Sprintf(format, v...))
+}
