@@ -68,7 +68,12 @@ func (w *wsConn) readLoop() {
 			reason := ReasonTransportClose
 			switch {
 			case errors.Is(err, websocket.ErrReadLimit):
-				reason = ReasonTransportError // gorilla sent close 1009
+				reason = ReasonTransportError
+				// gorilla sent close 1009 for a message over the limit, and then this second close frame is
+				// refused (ErrCloseSent). It sends nothing for a 64-bit length with the top bit set, a protocol
+				// error (RFC 6455 5.2): that gets 1002 here.
+				msg := websocket.FormatCloseMessage(websocket.CloseProtocolError, "bad frame length")
+				_ = w.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(wsCloseGrace))
 			case errors.Is(err, errInvalidUTF8):
 				reason = ReasonParseError
 				msg := websocket.FormatCloseMessage(websocket.CloseInvalidFramePayloadData, "invalid UTF-8")
