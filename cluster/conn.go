@@ -9,8 +9,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/socketcluster-go/socketcluster/cluster/engineio"
+	"github.com/socketcluster-go/socketcluster/cluster/metrics"
 	"github.com/socketcluster-go/socketcluster/cluster/scproto"
 	"github.com/socketcluster-go/socketcluster/jsapi"
 )
@@ -38,7 +40,14 @@ type conn struct {
 
 	mu   sync.Mutex
 	subs map[string]struct{} // channels this socket subscribed to
+
+	rpcMu sync.Mutex
+	rpc   map[string]time.Time // arrival of events with a cid awaiting the JS response (metrics)
 }
+
+// maxPendingRPC bounds the RPC start times a socket keeps for the latency
+// histogram; events beyond it are not timed.
+const maxPendingRPC = 256
 
 var _ jsapi.Conn = (*conn)(nil)
 
@@ -57,6 +66,7 @@ func (c *conn) Emit(event, dataJSON string) int64 {
 		return 0
 	}
 	c.w.stats.messagesOut.Add(1)
+	c.w.metrics.BytesOut.Add(float64(len(buf)))
 	return cid
 }
 
@@ -64,12 +74,40 @@ func (c *conn) Respond(cidJSON, errJSON, dataJSON string) {
 	buf := scproto.AppendResponse(make([]byte, 0, len(cidJSON)+len(errJSON)+len(dataJSON)+24), cidJSON, errJSON, dataJSON)
 	if c.sock.Send(string(buf)) == nil {
 		c.w.stats.messagesOut.Add(1)
+		c.w.metrics.BytesOut.Add(float64(len(buf)))
 	}
+	c.rpcDone(cidJSON)
 }
 
 func (c *conn) SendRaw(text string) {
 	if c.sock.Send(text) == nil {
 		c.w.stats.messagesOut.Add(1)
+		c.w.metrics.BytesOut.Add(float64(len(text)))
+	}
+}
+
+// rpcStart notes the arrival of an event the JS handler will answer.
+func (c *conn) rpcStart(cid string, at time.Time) {
+	c.rpcMu.Lock()
+	if c.rpc == nil {
+		c.rpc = make(map[string]time.Time)
+	}
+	if len(c.rpc) < maxPendingRPC {
+		c.rpc[cid] = at
+	}
+	c.rpcMu.Unlock()
+}
+
+// rpcDone observes the round trip of cid if its arrival was noted.
+func (c *conn) rpcDone(cid string) {
+	c.rpcMu.Lock()
+	at, ok := c.rpc[cid]
+	if ok {
+		delete(c.rpc, cid)
+	}
+	c.rpcMu.Unlock()
+	if ok {
+		metrics.ObserveSince(c.w.metrics.RPC, at)
 	}
 }
 
@@ -84,12 +122,14 @@ func (c *conn) sendPrepared(prefix []byte) {
 	buf = append(buf, '}')
 	if c.sock.Send(string(buf)) == nil {
 		c.w.stats.messagesOut.Add(1)
+		c.w.metrics.BytesOut.Add(float64(len(buf)))
 	}
 }
 
 // OnMessage runs on the socket's reader; blocking here is back-pressure.
 func (c *conn) OnMessage(_ *engineio.Socket, data string) {
-	c.w.stats.messagesIn.Add(1)
+	n := c.w.stats.messagesIn.Add(1)
+	c.w.metrics.BytesIn.Add(float64(len(data)))
 	m, err := scproto.Decode(data)
 	if err != nil {
 		c.log.Debug("dropped message", "err", err)
@@ -117,13 +157,25 @@ func (c *conn) OnMessage(_ *engineio.Socket, data string) {
 			if serverLocalEvents[m.Event] {
 				return
 			}
+			now := time.Now()
+			if m.CID != "" {
+				c.rpcStart(m.CID, now)
+			}
 			_ = c.w.js.Event(c.handle, m.Event, m.Data, m.CID)
+			if n%metrics.JSSampleEvery == 0 {
+				c.w.trySubmit(func() { metrics.ObserveSince(c.w.metrics.JSDispatch, now) })
+			}
 		}
 	}
 }
 
 // OnClose runs once when the engine.io socket closed.
 func (c *conn) OnClose(_ *engineio.Socket, reason string) {
+	c.w.conns.Delete(c)
+	c.w.metrics.Disconnects.WithLabelValues(reason).Inc()
+	if reason == engineio.ReasonSlowConsumer {
+		c.w.metrics.SlowConsumer.Inc()
+	}
 	c.mu.Lock()
 	subs := c.subs
 	c.subs = nil

@@ -24,7 +24,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/dop251/goja"
 	"github.com/socketcluster-go/socketcluster/cluster/engineio"
+	"github.com/socketcluster-go/socketcluster/cluster/metrics"
 	"github.com/socketcluster-go/socketcluster/jsapi"
 	jsrt "github.com/socketcluster-go/socketcluster/runtime"
 )
@@ -84,6 +86,9 @@ type Worker struct {
 		http, io int
 	}
 
+	metrics *metrics.Worker
+	conns   sync.Map // *conn -> struct{}: open connections, for the metrics
+
 	addrMu    sync.Mutex
 	addrCount map[string]int
 	bound     atomic.Int64
@@ -127,6 +132,11 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 		addrCount: make(map[string]int),
 		ssidName:  "n/" + opts.AppName + "/ssid",
 	}
+	w.metrics = metrics.NewWorker(opts.WorkerID, metrics.Sources{
+		Connections: w.connectionsByTransport,
+		MessagesIn:  w.stats.messagesIn.Load,
+		MessagesOut: w.stats.messagesOut.Load,
+	})
 	w.ssidRe = regexp.MustCompile(regexp.QuoteMeta(w.ssidName) + `=([^;]*)`)
 	loop, err := jsrt.New(jsrt.Options{
 		AppDir:        appDir,
@@ -191,6 +201,7 @@ func (w *Worker) Serve(ctx context.Context, l net.Listener, grace time.Duration)
 		ErrorLog:          slog.NewLogLogger(w.log.Handler(), slog.LevelDebug),
 	}
 	go w.statusTicker(ctx)
+	go w.metrics.RunLoopLag(ctx, metrics.DefaultLoopLagInterval, w.trySubmit)
 	errc := make(chan error, 1)
 	go func() { errc <- w.server.Serve(l) }()
 	select {
@@ -223,6 +234,8 @@ func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	switch {
 	case path == "/~status":
 		w.serveStatus(rw, r)
+	case path == "/~metrics":
+		w.serveMetrics(rw, r)
 	case strings.HasPrefix(path, w.opts.Path):
 		w.js.EmitEngineRequest(r)
 		w.engine.ServeHTTP(rw, r)
@@ -368,6 +381,7 @@ func (w *Worker) onConnection(s *engineio.Socket) {
 		return
 	}
 	c.handle = w.js.NewHandle()
+	w.conns.Store(c, struct{}{})
 	s.SetHandler(c)
 	if err := w.js.Open(c.handle, c); err != nil {
 		s.Close()
@@ -446,6 +460,32 @@ func (w *Worker) serveStatus(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = json.NewEncoder(rw).Encode(w.Status())
+}
+
+// serveMetrics answers /~metrics in the Prometheus text format; the
+// scraper must send the cluster secret as "Authorization: Bearer <key>".
+func (w *Worker) serveMetrics(rw http.ResponseWriter, r *http.Request) {
+	key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if w.opts.DataKey == "" || !ok || subtle.ConstantTimeCompare([]byte(key), []byte(w.opts.DataKey)) != 1 {
+		rw.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	w.metrics.Handler().ServeHTTP(rw, r)
+}
+
+// connectionsByTransport counts open connections by current transport.
+func (w *Worker) connectionsByTransport() map[string]int {
+	counts := map[string]int{}
+	w.conns.Range(func(k, _ any) bool {
+		counts[k.(*conn).Transport()]++
+		return true
+	})
+	return counts
+}
+
+// trySubmit queues fn on the JS loop without blocking.
+func (w *Worker) trySubmit(fn func()) bool {
+	return w.loop.TrySubmit(func(*goja.Runtime) { fn() })
 }
 
 // Loop returns the worker's JavaScript loop (for tests and benchmarks).
