@@ -436,7 +436,14 @@ func (b *Balancer) proxyError(t *target, w http.ResponseWriter, r *http.Request,
 		b.log.Debug("client went away", "err", err)
 		return
 	}
-	b.log.Warn("proxy error", "worker", workerName(t), "err", err)
+	if errors.Is(err, ErrNoWorker) {
+		b.mu.RLock()
+		known := len(b.order)
+		b.mu.RUnlock()
+		b.log.Warn("proxy error", "worker", "none", "err", err, "table", known)
+	} else {
+		b.log.Warn("proxy error", "worker", workerName(t), "err", err)
+	}
 	if b.cfg.ProxyError != nil && !b.cfg.ProxyError(w, r, err) {
 		return
 	}

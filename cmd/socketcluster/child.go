@@ -132,7 +132,7 @@ func runBalancerChild(ctx context.Context, ch *cluster.Child, log *slog.Logger, 
 		ch.Controls(func(c cluster.Control) {
 			if c.Type == cluster.ControlWorkers {
 				b.SetWorkers(c.Workers)
-				log.Debug("worker table", "workers", len(c.Workers))
+				log.Debug("worker table", "workers", c.Workers)
 			}
 		})
 		log.Debug("master gone: stopping")

@@ -751,7 +751,8 @@ var socketCluster = new SocketCluster({
     balancerCount: 1, // Optional
     port: %d,
     appName: 'myapp',
-    workerController: 'worker.js'
+    workerController: 'worker.js',
+    logLevel: 3
 });
 socketCluster.on('ready', function () { console.log('script: ready on ' + socketCluster.options.port); });
 socketCluster.on('worker', function (w) { console.log('script: worker ' + w.id); });
