@@ -28,6 +28,8 @@ const (
 	// DefaultHandlerBudget is how long one JavaScript handler may run
 	// before the watchdog interrupts it.
 	DefaultHandlerBudget = 10 * time.Second
+	// DefaultHandshakeRateLimit (ratelimit.go) is the per-address handshake
+	// rate; HandshakeRateLimit < 0 disables it.
 )
 
 // Options are the SocketCluster options a worker uses, under their SC
@@ -53,6 +55,10 @@ type Options struct {
 	AddressSocketLimit   int
 	WorkerStatusInterval time.Duration
 	HandlerBudget        time.Duration
+	// HandshakeRateLimit is how many handshakes per second one client
+	// address may start (burst: two seconds' worth); 0 means
+	// DefaultHandshakeRateLimit, negative means unlimited.
+	HandshakeRateLimit int
 	// SourcePort is the public port placed in socket ids (the balancer's);
 	// zero means Port.
 	SourcePort int
@@ -117,6 +123,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.HandlerBudget == 0 {
 		o.HandlerBudget = DefaultHandlerBudget
 	}
+	if o.HandshakeRateLimit == 0 {
+		o.HandshakeRateLimit = DefaultHandshakeRateLimit
+	}
 	if o.SourcePort == 0 {
 		o.SourcePort = o.Port
 	}
@@ -159,5 +168,6 @@ func (o Options) jsOptions() map[string]any {
 		"allowClientPublish":   o.AllowClientPublish,
 		"addressSocketLimit":   o.AddressSocketLimit,
 		"workerStatusInterval": o.WorkerStatusInterval.Seconds(),
+		"handshakeRateLimit":   max(o.HandshakeRateLimit, 0),
 	}
 }

@@ -94,6 +94,9 @@ type Worker struct {
 	bound     atomic.Int64
 
 	server *http.Server
+
+	// handshakes is the per-address handshake rate limit (nil: none).
+	handshakes *rateLimiter
 }
 
 // ErrWorkerController reports a worker controller that cannot start.
@@ -138,6 +141,7 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 		MessagesOut: w.stats.messagesOut.Load,
 	})
 	w.ssidRe = regexp.MustCompile(regexp.QuoteMeta(w.ssidName) + `=([^;]*)`)
+	w.handshakes = newRateLimiter(opts.HandshakeRateLimit)
 	loop, err := jsrt.New(jsrt.Options{
 		AppDir:        appDir,
 		Logger:        log,
@@ -291,6 +295,10 @@ func (w *Worker) checkOrigin() func(*http.Request) bool {
 // allowRequest runs for new connections after the origin check: handshake
 // middleware.
 func (w *Worker) allowRequest(r *http.Request) error {
+	if key := rateKey(r); !w.handshakes.allow(key) {
+		w.log.Debug("handshake refused", "err", ErrHandshakeRate, "address", key)
+		return ErrHandshakeRate
+	}
 	if err := w.js.Handshake(r); err != nil {
 		w.log.Debug("handshake rejected", "err", err)
 		return err

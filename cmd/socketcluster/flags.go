@@ -34,6 +34,7 @@ func masterFlags() []cli.Flag {
 		&cli.Int64Flag{Name: "maxHttpBufferSize", Value: cluster.DefaultMaxHTTPBufferSize, Usage: "max message and polling body size, bytes"},
 		&cli.IntFlag{Name: "socketEventLimit", Value: cluster.DefaultSocketEventLimit, Usage: "max channels one socket may subscribe to"},
 		&cli.BoolFlag{Name: "allowClientPublish", Value: true, Usage: "let clients publish to channels"},
+		&cli.IntFlag{Name: "handshakeRateLimit", Value: cluster.DefaultHandshakeRateLimit, Usage: "max new connections per second per client address, burst 2 s worth (0 = unlimited)"},
 		&cli.IntFlag{Name: "addressSocketLimit", Value: cluster.DefaultAddressSocketLimit, Usage: "max sockets per client IP (0 = unlimited)"},
 		&cli.Float64Flag{Name: "workerStatusInterval", Value: cluster.DefaultWorkerStatusInterval.Seconds(), Usage: "period of worker status figures, seconds"},
 		&cli.Float64Flag{Name: "handlerBudget", Value: cluster.DefaultHandlerBudget.Seconds(), Usage: "max run time of one JavaScript handler before it is interrupted, seconds"},
@@ -83,6 +84,15 @@ func parseProcs(name, v string) ([]int, error) {
 		ports = append(ports, p)
 	}
 	return ports, nil
+}
+
+// handshakeRate maps the flag (0 = unlimited) onto Options (0 = default,
+// negative = unlimited).
+func handshakeRate(n int) int {
+	if n <= 0 {
+		return -1
+	}
+	return n
 }
 
 func seconds(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
@@ -135,6 +145,7 @@ func optionsFromFlags(c *cli.Context) (cluster.Options, error) {
 		SocketEventLimit:     c.Int("socketEventLimit"),
 		AllowClientPublish:   c.Bool("allowClientPublish"),
 		AddressSocketLimit:   c.Int("addressSocketLimit"),
+		HandshakeRateLimit:   handshakeRate(c.Int("handshakeRateLimit")),
 		WorkerStatusInterval: seconds(c.Float64("workerStatusInterval")),
 		HandlerBudget:        seconds(c.Float64("handlerBudget")),
 	}, nil
