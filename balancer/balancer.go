@@ -35,6 +35,9 @@ const (
 	DefaultIdleTimeout = 120 * time.Second
 	// DefaultEnginePath is SocketCluster's endpoint path.
 	DefaultEnginePath = "/socketcluster/"
+	// DefaultNoWorkerWait is how long a request waits for a worker when
+	// none is live.
+	DefaultNoWorkerWait = 5 * time.Second
 	// DefaultTunnelLinger is how long a tunnel's second direction may stay
 	// open after the first one ended.
 	DefaultTunnelLinger = 5 * time.Second
@@ -66,6 +69,9 @@ type Config struct {
 	// TLS, when set, makes Serve terminate TLS (protocol 'https').
 	TLS         *tls.Config
 	DialTimeout time.Duration
+	// NoWorkerWait is how long a request waits while no worker is live
+	// (default DefaultNoWorkerWait; negative: answer 503 at once).
+	NoWorkerWait time.Duration
 	// Request runs before an HTTP request is proxied; returning false
 	// means it answered (or rejected) the request itself.
 	Request func(w http.ResponseWriter, r *http.Request) bool
@@ -96,6 +102,7 @@ type Balancer struct {
 	dialer    *net.Dialer
 
 	mu      sync.RWMutex
+	changed chan struct{} // closed and replaced by every SetWorkers
 	workers map[int]*target
 	order   []*target // by id
 	rr      atomic.Uint64
@@ -108,6 +115,9 @@ type Balancer struct {
 func New(cfg Config) *Balancer {
 	if cfg.DialTimeout <= 0 {
 		cfg.DialTimeout = DefaultDialTimeout
+	}
+	if cfg.NoWorkerWait == 0 {
+		cfg.NoWorkerWait = DefaultNoWorkerWait
 	}
 	if cfg.EnginePath == "" {
 		cfg.EnginePath = DefaultEnginePath
@@ -137,6 +147,7 @@ func New(cfg Config) *Balancer {
 		},
 		workers: make(map[int]*target),
 		tunnels: make(map[*tunnel]struct{}),
+		changed: make(chan struct{}),
 	}
 	b.proxy = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
@@ -227,6 +238,8 @@ func (b *Balancer) SetWorkers(table map[int]string) {
 	sort.Slice(order, func(i, j int) bool { return order[i].id < order[j].id })
 	b.workers = next
 	b.order = order
+	close(b.changed)
+	b.changed = make(chan struct{})
 }
 
 // Workers returns a copy of the live table.
@@ -253,7 +266,7 @@ func (b *Balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !upgrade && b.cfg.Request != nil && !b.cfg.Request(w, r) {
 		return
 	}
-	t := b.pick(r)
+	t := b.pickWait(r)
 	if t == nil {
 		b.proxyError(nil, w, r, ErrNoWorker)
 		return
@@ -265,6 +278,32 @@ func (b *Balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), targetKey{}, t)))
+}
+
+// pickWait is pick, but with no live worker at all (the cluster is booting,
+// or its only worker is being replaced) it waits up to DefaultNoWorkerWait
+// for a new table.
+func (b *Balancer) pickWait(r *http.Request) *target {
+	var timer *time.Timer
+	for {
+		b.mu.RLock()
+		changed := b.changed
+		b.mu.RUnlock()
+		if t := b.pick(r); t != nil || b.cfg.NoWorkerWait < 0 {
+			return t
+		}
+		if timer == nil {
+			timer = time.NewTimer(b.cfg.NoWorkerWait)
+			defer timer.Stop()
+		}
+		select {
+		case <-changed:
+		case <-timer.C:
+			return nil
+		case <-r.Context().Done():
+			return nil
+		}
+	}
 }
 
 // pick returns the worker named by the request's session id if it is live,

@@ -201,8 +201,39 @@ func TestRouting(t *testing.T) {
 	})
 }
 
-func TestNoWorkersAndDeadWorker(t *testing.T) {
+func TestWaitForFirstTable(t *testing.T) {
 	b, addr := startBalancer(t, Config{}, nil)
+	c := &http.Client{Timeout: 5 * time.Second}
+	defer c.CloseIdleConnections()
+	type result struct {
+		code int
+		body string
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := c.Get("http://" + addr + "/socketcluster/?EIO=3&transport=polling")
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		done <- result{code: res.StatusCode, body: string(b)}
+	}()
+	select {
+	case r := <-done:
+		t.Fatalf("answered before any worker was live: %+v", r)
+	case <-time.After(50 * time.Millisecond):
+	}
+	b.SetWorkers(map[int]string{0: startBackend(t, 0).addr})
+	if r := <-done; r.err != nil || r.code != 200 || !strings.HasPrefix(r.body, "w0") {
+		t.Fatalf("request waiting for a worker: %+v", r)
+	}
+}
+
+func TestNoWorkersAndDeadWorker(t *testing.T) {
+	b, addr := startBalancer(t, Config{NoWorkerWait: -1}, nil)
 	c := &http.Client{Timeout: 5 * time.Second}
 	defer c.CloseIdleConnections()
 	code, body := get(t, c, "http://"+addr+"/", "")
