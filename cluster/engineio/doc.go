@@ -42,6 +42,14 @@
 //   - A polling socket closed with Socket.Close while no GET is pending stays registered until the next GET
 //     delivers [queued..., close] (or [noop, close]); if none comes within PingInterval+PingTimeout it ends with
 //     reason "forced close" (engine.io: "ping timeout").
+//   - Config.CheckOrigin (when set) guards every request, not only handshakes: a refused poll, POST, OPTIONS or
+//     probe gets 400 {"code":null} without CORS headers (a WebSocket: TCP closed) and the session is untouched.
+//     Config.DisableJSONP refuses JSONP handshakes (400 code 3). engine.io had neither.
+//   - WebSocket text messages must be valid UTF-8 (RFC 6455 8.1; gorilla does not check): the first impossible
+//     byte closes the connection with 1007, before the message is complete. A 64-bit frame length with the top
+//     bit set gets 1002. After a failed read the server shuts its write side and drains the peer for up to a
+//     second before closing, so the close frame is not lost to a TCP reset. conformance_test.go lists the RFC
+//     cases and the few gorilla differences that remain.
 //   - Handshakes arriving after Shutdown get 503. X-XSS-Protection: 0 is set exactly where engine.io set it: on
 //     poll data responses for `;MSIE`/`Trident/` user agents, plus every JSONP response for `MSIE 8.0`.
 package engineio
