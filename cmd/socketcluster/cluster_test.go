@@ -928,13 +928,15 @@ func TestClusterCrashLoopBackoff(t *testing.T) {
 		w := tc.workers()[1]
 		return w[1] != pid && strings.Contains(tc.out.String(), "worker ready id=1")
 	})
+	// the balancer learns the new table asynchronously: poll
 	h := http.Header{"Cookie": {"n/ctest/ssid=_w1_" + strconv.Itoa(tc.port) + "_0_abcdef"}}
-	c, err = dialSC(tc.addr, h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.ws.Close()
-	if w, err := c.whoami(); err != nil || w.ID != 1 {
-		t.Fatalf("after the crash loop: %+v %v", w, err)
-	}
+	waitUntil(t, 10*time.Second, "the session cookie routed to the new worker 1", func() bool {
+		c, err := dialSC(tc.addr, h)
+		if err != nil {
+			return false
+		}
+		defer c.ws.Close()
+		w, err := c.whoami()
+		return err == nil && w.ID == 1
+	})
 }
