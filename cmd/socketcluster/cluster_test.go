@@ -754,7 +754,10 @@ var socketCluster = new SocketCluster({
     workerController: 'worker.js',
     logLevel: 3
 });
-socketCluster.on('ready', function () { console.log('script: ready on ' + socketCluster.options.port); });
+socketCluster.on('ready', function () {
+  console.log('script: ready on ' + socketCluster.options.port);
+  setTimeout(function () { socketCluster.killWorkers(); }, 100);
+});
 socketCluster.on('worker', function (w) { console.log('script: worker ' + w.id); });
 socketCluster.on('fail', function (err) { console.log('script: fail ' + err.origin.type + ' ' + err.message); });
 `, p[0], p[1], p[2], p[3])
@@ -771,6 +774,12 @@ socketCluster.on('fail', function (err) { console.log('script: fail ' + err.orig
 		out := tc.out.String()
 		return strings.Contains(out, "script: ready on "+strconv.Itoa(p[3])) && strings.Contains(out, "script: worker 2")
 	})
+	waitUntil(t, 60*time.Second, "the rolling reboot asked for by killWorkers()", func() bool {
+		return strings.Contains(tc.out.String(), "rolling reboot done")
+	})
+	if n := strings.Count(tc.out.String(), "stopped for reboot"); n != 3 {
+		t.Fatalf("killWorkers() rebooted %d workers, want 3", n)
+	}
 	for i := 0; i < 3; i++ {
 		res, err := http.Get("http://127.0.0.1:" + strconv.Itoa(p[i]) + "/")
 		if err != nil {
