@@ -419,7 +419,9 @@ func WorkerFromID(id string) (int, bool) {
 		return 0, false
 	}
 	f, _, ok := strings.Cut(rest, "_")
-	if !ok || len(f) < 2 || len(f) > 7 || f[0] != 'w' {
+	if !ok || len(f) < 2 || len(f) > 7 || f[0] != 'w' || (len(f) > 2 && f[1] == '0') {
+		// ids are written without leading zeros (w0, w12); anything else
+		// was not issued by a worker
 		return 0, false
 	}
 	n := 0
