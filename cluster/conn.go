@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net"
@@ -43,6 +44,11 @@ type conn struct {
 
 	rpcMu sync.Mutex
 	rpc   map[string]time.Time // arrival of events with a cid awaiting the JS response (metrics)
+
+	// store bookkeeping (hub.go), set before the socket serves
+	addrBound     bool // counted in the engine's address record
+	sessionSub    bool // holds a reference on its session's channel
+	lastOfSession bool // set by unbind: the last local socket of its session
 }
 
 // maxPendingRPC bounds the RPC start times a socket keeps for the latency
@@ -182,9 +188,13 @@ func (c *conn) OnClose(_ *engineio.Socket, reason string) {
 	c.mu.Unlock()
 	for ch := range subs {
 		c.w.broker.unsubscribe(ch, c)
+		c.w.hub.release(ch)
 	}
 	c.w.unbind(c)
 	_ = c.w.js.Closed(c.handle, reason)
+	if c.lastOfSession {
+		_ = c.w.js.SessionEnd(c.ssid)
+	}
 }
 
 func channelList(dataJSON string) ([]string, bool) {
@@ -202,6 +212,12 @@ func channelList(dataJSON string) ([]string, bool) {
 	return nil, false
 }
 
+// clientChannel reports whether a client may subscribe or publish to ch: not empty, bounded, and not one of the
+// cluster's internal channels (session events travel on __iocl/ channels).
+func clientChannel(ch string) bool {
+	return ch != "" && len(ch) <= scproto.MaxEventNameLength && !strings.HasPrefix(ch, internalChannelPrefix)
+}
+
 func jsonString(s string) string { return string(scproto.AppendString(nil, s)) }
 
 func (c *conn) subscribe(m scproto.Message) {
@@ -211,7 +227,7 @@ func (c *conn) subscribe(m scproto.Message) {
 		return
 	}
 	for _, ch := range channels {
-		if ch == "" || len(ch) > scproto.MaxEventNameLength {
+		if !clientChannel(ch) {
 			c.respondError(m.CID, "Invalid channel name")
 			return
 		}
@@ -236,9 +252,17 @@ func (c *conn) subscribe(m scproto.Message) {
 				return
 			}
 		}
+		ctx, cancel := context.WithTimeout(context.Background(), DefaultSubscribeTimeout)
+		err := c.w.hub.acquire(ctx, ch)
+		cancel()
+		if err != nil {
+			c.respondError(m.CID, "Failed to subscribe socket to channel "+ch+" - "+err.Error())
+			return
+		}
 		c.mu.Lock()
 		if c.subs == nil {
 			c.mu.Unlock()
+			c.w.hub.release(ch)
 			return
 		}
 		c.subs[ch] = struct{}{}
@@ -272,6 +296,7 @@ func (c *conn) unsubscribe(m scproto.Message) {
 	c.mu.Unlock()
 	for _, ch := range removed {
 		c.w.broker.unsubscribe(ch, c)
+		c.w.hub.release(ch)
 	}
 	if m.CID != "" {
 		c.Respond(m.CID, "", "")
@@ -287,7 +312,7 @@ func (c *conn) publish(m scproto.Message) {
 		Event string          `json:"event"`
 		Data  json.RawMessage `json:"data"`
 	}
-	if m.Data == "" || json.Unmarshal([]byte(m.Data), &body) != nil || body.Event == "" || len(body.Event) > scproto.MaxEventNameLength {
+	if m.Data == "" || json.Unmarshal([]byte(m.Data), &body) != nil || !clientChannel(body.Event) {
 		c.respondError(m.CID, "Invalid publish message")
 		return
 	}
@@ -301,7 +326,13 @@ func (c *conn) publish(m scproto.Message) {
 			return
 		}
 	}
-	c.w.broker.publish(body.Event, data)
+	ctx, cancel := context.WithTimeout(context.Background(), DefaultStoreCallTimeout)
+	err := c.w.hub.publish(ctx, body.Event, data)
+	cancel()
+	if err != nil {
+		c.respondError(m.CID, "Failed to publish - "+err.Error())
+		return
+	}
 	if m.CID != "" {
 		c.Respond(m.CID, "", "")
 	}

@@ -29,6 +29,7 @@ import (
 	"github.com/socketcluster-go/socketcluster/cluster/metrics"
 	"github.com/socketcluster-go/socketcluster/jsapi"
 	jsrt "github.com/socketcluster-go/socketcluster/runtime"
+	"github.com/socketcluster-go/socketcluster/store"
 )
 
 // Header and handshake limits of the worker's HTTP server.
@@ -60,6 +61,11 @@ type WorkerConfig struct {
 	// exists (see runtime.Options.Overlay); keys are relative to the app
 	// directory.
 	Overlay map[string][]byte
+	// Private is the engine of sessions, address records and channels; Public the engine of global data (nil:
+	// Private). With Private nil the worker keeps everything in an in-process store (one worker only).
+	Private, Public store.Engine
+	// Relay must be the OnMessage of Private (Relay.Deliver) when Private is given: NewWorker attaches itself.
+	Relay *Relay
 }
 
 // Worker is one running SocketCluster worker: a JS VM with the user's
@@ -97,6 +103,8 @@ type Worker struct {
 
 	// handshakes is the per-address handshake rate limit (nil: none).
 	handshakes *rateLimiter
+
+	hub *hub
 }
 
 // ErrWorkerController reports a worker controller that cannot start.
@@ -142,6 +150,8 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	})
 	w.ssidRe = regexp.MustCompile(regexp.QuoteMeta(w.ssidName) + `=([^;]*)`)
 	w.handshakes = newRateLimiter(opts.HandshakeRateLimit)
+	w.hub = newHub(w, cfg)
+	w.hub.start()
 	loop, err := jsrt.New(jsrt.Options{
 		AppDir:        appDir,
 		Logger:        log,
@@ -151,6 +161,7 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 		Overlay:       overlay,
 	})
 	if err != nil {
+		w.hub.close()
 		return nil, err
 	}
 	loop.Start()
@@ -167,9 +178,11 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 		Origins:            opts.Origins,
 		Options:            opts.jsOptions(),
 		Status:             w.Status,
+		Backend:            backend{w.hub},
 	})
 	if err != nil {
 		_ = loop.Stop(context.Background())
+		w.hub.close()
 		return nil, err
 	}
 	w.js = js
@@ -189,6 +202,7 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	})
 	if err := js.Run(controller); err != nil {
 		_ = loop.Stop(context.Background())
+		w.hub.close()
 		return nil, fmt.Errorf("%w: %w", ErrWorkerController, err)
 	}
 	return w, nil
@@ -229,6 +243,7 @@ func (w *Worker) stop() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = w.loop.Stop(ctx)
+	w.hub.close()
 }
 
 // ServeHTTP routes: /~status, the SC engine path, everything else to JS.
@@ -244,7 +259,7 @@ func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		w.js.EmitEngineRequest(r)
 		w.engine.ServeHTTP(rw, r)
 	default:
-		w.js.ServeHTTP(rw, r, w.serveFallback)
+		w.js.ServeHTTP(rw, w.pageSession(rw, r), w.serveFallback)
 	}
 }
 
@@ -378,7 +393,7 @@ func (w *Worker) onConnection(s *engineio.Socket) {
 	if c.addr == "" {
 		c.addr = remoteIP(r)
 	}
-	c.ssid = w.sessionFromCookie(r, c.id)
+	c.ssid = w.adoptSession(r, c.id)
 	c.log = w.log.With("socket", c.id)
 	if err := w.bind(c); err != nil {
 		s.SetHandler(nopHandler{})
@@ -388,6 +403,7 @@ func (w *Worker) onConnection(s *engineio.Socket) {
 		s.Close()
 		return
 	}
+	w.hub.bindSession(c)
 	c.handle = w.js.NewHandle()
 	w.conns.Store(c, struct{}{})
 	s.SetHandler(c)
@@ -400,12 +416,14 @@ func (w *Worker) onConnection(s *engineio.Socket) {
 	_ = s.Send(connect)
 }
 
+// bind counts the socket; addressSocketLimit is checked cluster-wide
+// through the engine (spec 4.5).
 func (w *Worker) bind(c *conn) error {
+	if err := w.hub.bindAddress(c); err != nil {
+		return err
+	}
 	w.addrMu.Lock()
 	defer w.addrMu.Unlock()
-	if lim := w.opts.AddressSocketLimit; lim > 0 && w.addrCount[c.addr] >= lim {
-		return fmt.Errorf("Reached connection limit for the address %s", c.addr)
-	}
 	w.addrCount[c.addr]++
 	w.bound.Add(1)
 	return nil
@@ -420,6 +438,7 @@ func (w *Worker) unbind(c *conn) {
 	}
 	w.addrMu.Unlock()
 	w.bound.Add(-1)
+	c.lastOfSession = w.hub.unbind(c)
 }
 
 // Status is what /~status and worker.getStatus() report.

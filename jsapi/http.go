@@ -219,6 +219,9 @@ func (w *Worker) newRequest(vm *goja.Runtime, h uint64, r *http.Request) *goja.O
 	if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
 		_ = obj.Set("clientAddress", firstForwarded(xff))
 	}
+	if ssid := sessionOf(r); ssid != "" {
+		_, _ = w.loop.Call(w.api.Get("decorateRequest"), goja.Undefined(), obj, vm.ToValue(ssid))
+	}
 	if h != 0 {
 		w.reqObjects[h] = obj
 	}

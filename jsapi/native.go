@@ -164,6 +164,7 @@ func (w *Worker) nativeObject(vm *goja.Runtime) *goja.Object {
 		}
 		return goja.Undefined()
 	})
+	w.addBackendNatives(vm, n)
 	return n
 }
 

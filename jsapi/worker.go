@@ -55,6 +55,8 @@ type Config struct {
 	Options map[string]any
 	// Status returns the figures for worker.getStatus(); may be nil.
 	Status func() Status
+	// Backend serves sessions, global data and channels; nil makes their calls fail with ErrNoBackend.
+	Backend Backend
 }
 
 // DefaultAckTimeout is the SC ackTimeout default (10 s).
@@ -87,6 +89,8 @@ type Worker struct {
 	middleware       [mwKinds]atomic.Int32
 
 	exchanges sync.Map // uint64 -> *exchange
+
+	lanes [backendLanes]chan func()
 }
 
 type connEntry struct {
@@ -124,6 +128,7 @@ func New(cfg Config) (*Worker, error) {
 		cfg.Path = "/socketcluster/"
 	}
 	w := &Worker{cfg: cfg, loop: cfg.Loop, log: cfg.Logger, conns: make(map[uint64]*connEntry), reqObjects: make(map[uint64]*goja.Object)}
+	w.startLanes()
 	var err error
 	if serr := w.submitWait(func(vm *goja.Runtime) { err = w.setup(vm) }); serr != nil {
 		return nil, serr

@@ -100,6 +100,8 @@
     this.origins = opts.origins;
     this._path = opts.path;
     this._middleware = { handshake: [], emit: [], subscribe: [], publish: [] };
+    this.global = globalObject;
+    scServerRef = this;
   }
   inherits(SCServer, EventEmitter);
   SCServer.prototype.MIDDLEWARE_HANDSHAKE = 'handshake';
@@ -154,6 +156,8 @@
     if (clientAddress) this.clientAddress = clientAddress;
     this.cookie = cookie;
     this.request = request;
+    this.session = new Session(ssid, id);
+    this.global = globalFor(id);
     this.readyState = 'open';
     this._pending = Object.create(null); // cid -> {cb, timer, event}
   }
@@ -276,6 +280,255 @@
     return s;
   }
 
+
+  // ---------------------------------------------------------------- Sessions, global data, channels
+
+  // Data methods of iocluster (spec 4.2) over a root key chain: every user key is localised under the root (a
+  // string or number becomes one element, an array is spliced in). The last function argument is the callback
+  // cb(err, value); calls of one session (or of the global data) reach the store in call order.
+  function toChain(root, key) {
+    if (key === undefined || key === null) return root.slice();
+    if (Array.isArray(key)) return root.concat(key.map(function (k) { return String(k); }));
+    return root.concat([String(key)]);
+  }
+  function splitArgs(args) {
+    var a = Array.prototype.slice.call(args);
+    var cb;
+    if (a.length && typeof a[a.length - 1] === 'function') cb = a.pop();
+    return { a: a, cb: cb };
+  }
+  function raw(v) { return v === undefined ? undefined : JSON.parse(stringify(v) || 'null'); }
+
+  function DataClient(root, isPublic, lane) {
+    this._root = root;
+    this._public = isPublic;
+    this._lane = lane;
+  }
+  DataClient.prototype._send = function (req, cb, mapIndex) {
+    var index = -1;
+    if (this._public && typeof this._mapper === 'function') {
+      var ids = [];
+      for (var i = 0, n = native.storeCount(); i < n; i++) ids.push(i);
+      var chosen = this._mapper(req.key || req.baseKey || null, req.action, ids);
+      index = Array.isArray(chosen) ? chosen[0] : chosen;
+      if (typeof index !== 'number' || !(index >= 0)) index = 0;
+    }
+    native.data(this._public, index, JSON.stringify(req), mapIndex, this._lane, cb);
+  };
+  function valueMethod(action) {
+    return function (key, value) {
+      var p = splitArgs(arguments);
+      var req = { action: action, key: toChain(this._root, key), value: raw(value) };
+      if (p.a.length > 2) req.getValue = !!p.a[2];
+      this._send(req, p.cb);
+    };
+  }
+  DataClient.prototype.set = valueMethod('set');
+  DataClient.prototype.add = valueMethod('add');
+  DataClient.prototype.concat = valueMethod('concat');
+  function keyMethod(action, takesGetValue) {
+    return function (key) {
+      var p = splitArgs(arguments);
+      var req = { action: action, key: toChain(this._root, key) };
+      if (takesGetValue && p.a.length > 1) req.getValue = !!p.a[1];
+      this._send(req, p.cb);
+    };
+  }
+  DataClient.prototype.get = keyMethod('get');
+  DataClient.prototype.count = keyMethod('count');
+  DataClient.prototype.hasKey = keyMethod('hasKey');
+  DataClient.prototype.getExpiry = keyMethod('getExpiry');
+  DataClient.prototype.remove = keyMethod('remove', true);
+  DataClient.prototype.pop = keyMethod('pop', true);
+  function rangeMethod(action) {
+    return function (key, from) {
+      var p = splitArgs(arguments);
+      var req = { action: action, key: toChain(this._root, key), from: raw(from) };
+      if (p.a.length > 2) req.to = raw(p.a[2]);
+      if (p.a.length > 3) req.getValue = !!p.a[3];
+      this._send(req, p.cb);
+    };
+  }
+  DataClient.prototype.getRange = rangeMethod('getRange');
+  DataClient.prototype.removeRange = rangeMethod('removeRange');
+  DataClient.prototype.getAll = function (cb) {
+    this._send({ action: 'get', key: this._root.slice() }, cb);
+  };
+  DataClient.prototype.removeAll = function (cb) {
+    this._send({ action: 'set', key: this._root.slice(), value: {} }, cb);
+  };
+  DataClient.prototype.expire = function (keys, seconds, cb) {
+    var self = this;
+    if (!Array.isArray(keys)) keys = [keys];
+    this._send({ action: 'expire', keys: keys.map(function (k) { return toChain(self._root, k); }), seconds: Number(seconds) || 0 }, cb);
+  };
+  DataClient.prototype.unexpire = function (keys, cb) {
+    var self = this;
+    if (!Array.isArray(keys)) keys = [keys];
+    this._send({ action: 'unexpire', keys: keys.map(function (k) { return toChain(self._root, k); }) }, cb);
+  };
+  DataClient.prototype.query = DataClient.prototype.run = function (fn, data, cb) {
+    if (typeof data === 'function' && cb === undefined) { cb = data; data = undefined; }
+    var source = typeof fn === 'function' ? fn.toString() : String(fn);
+    var req = { action: 'run', source: source, baseKey: this._root.slice() };
+    if (data !== undefined && data !== null) req.data = raw(data);
+    var mapIndex = (fn && fn.mapIndex !== undefined) ? String(fn.mapIndex) : this._mapIndex;
+    this._send(req, cb, mapIndex);
+  };
+  DataClient.prototype.extractKeys = function (obj) { return obj && typeof obj === 'object' ? Object.keys(obj) : []; };
+  DataClient.prototype.extractValues = function (obj) {
+    if (!obj || typeof obj !== 'object') return [];
+    return Object.keys(obj).map(function (k) { return obj[k]; });
+  };
+  DataClient.prototype.stringify = function (v) { return stringify(v); };
+
+  // Session watchers: one emitter per watched session id on this worker.
+  var sessionWatchers = Object.create(null);
+  var scServerRef = null;
+
+  function Session(id, socketId) {
+    DataClient.call(this, ['__iocl', 'sed', String(id)], false, 's/' + id);
+    this.id = id;
+    this.socketId = socketId;
+    this._mapIndex = String(id);
+  }
+  inherits(Session, DataClient);
+  Session.prototype.setAuth = function (data, cb) { this.set('__auth', data, cb); };
+  Session.prototype.getAuth = function (cb) { this.get('__auth', cb); };
+  Session.prototype.clearAuth = function (cb) { this.remove('__auth', cb); };
+  Session.prototype.countSockets = function (cb) { this.count(['__meta', 'sockets'], cb); };
+  Session.prototype.emit = function (event, data, cb) {
+    native.sessionEmit(String(this.id), String(event), stringify(data), '', cb);
+  };
+  Session.prototype.transmit = function (event, data, cb) {
+    native.sessionEmit(String(this.id), String(event), stringify(data), this.socketId || '', cb);
+  };
+  Session.prototype.getSockets = function () {
+    var out = {};
+    var clients = scServerRef ? scServerRef.clients : {};
+    for (var k in clients) if (clients[k].ssid === this.id) out[k] = clients[k];
+    return out;
+  };
+  Session.prototype.watch = Session.prototype.on = function (event, handler, cb) {
+    var ssid = String(this.id);
+    var em = sessionWatchers[ssid];
+    if (!em) {
+      em = sessionWatchers[ssid] = new EventEmitter();
+      native.watchSession(ssid, cb);
+    } else if (typeof cb === 'function') process.nextTick(cb, null);
+    em.on(String(event), handler);
+  };
+  Session.prototype.unwatch = Session.prototype.removeListener = function (event, handler) {
+    var ssid = String(this.id);
+    var em = sessionWatchers[ssid];
+    if (!em) return;
+    if (event === undefined) em.removeAllListeners();
+    else if (handler === undefined) em.removeAllListeners(String(event));
+    else em.removeListener(String(event), handler);
+    if (em.eventNames().length === 0) {
+      delete sessionWatchers[ssid];
+      native.unwatchSession(ssid);
+    }
+  };
+  Session.prototype.destroy = function () { this.unwatch(); };
+  Session.prototype.ns = function () { return this; };
+
+  // Global: data under ['__iocl','gld'], channels, session events by id, worker-side channel listeners.
+  var channelListeners = new EventEmitter();
+  channelListeners.setMaxListeners(0);
+
+  function Global(socketId) {
+    DataClient.call(this, ['__iocl', 'gld'], true, 'g');
+    this._socketId = socketId || '';
+  }
+  inherits(Global, DataClient);
+  Global.prototype.publish = Global.prototype.broadcast = function (channel, data, cb) {
+    native.publish(String(channel), stringify(data), cb);
+  };
+  Global.prototype.emit = function (ssid, event, data, cb) {
+    native.sessionEmit(String(ssid), String(event), stringify(data), '', cb);
+  };
+  Global.prototype.transmit = function (ssid, event, data, cb) {
+    native.sessionEmit(String(ssid), String(event), stringify(data), this._socketId, cb);
+  };
+  Global.prototype.on = Global.prototype.watch = Global.prototype.subscribe = function (channel, handler, cb) {
+    channel = String(channel);
+    var first = channelListeners.listenerCount(channel) === 0;
+    channelListeners.on(channel, handler);
+    if (first) native.listen(channel, cb);
+    else if (typeof cb === 'function') process.nextTick(cb, null);
+  };
+  Global.prototype.once = function (channel, handler, cb) {
+    var self = this;
+    var wrapped = function (data) {
+      self.removeListener(channel, wrapped);
+      handler.call(this, data);
+    };
+    wrapped.listener = handler;
+    this.on(channel, wrapped, cb);
+  };
+  function dropIfUnused(channel) {
+    if (channelListeners.listenerCount(channel) === 0) native.unlisten(channel);
+  }
+  Global.prototype.removeListener = Global.prototype.unwatch = Global.prototype.off = function (channel, handler, cb) {
+    if (typeof handler !== 'function') return this.removeAllListeners(channel, cb);
+    channel = String(channel);
+    var before = channelListeners.listenerCount(channel);
+    channelListeners.removeListener(channel, handler);
+    if (channelListeners.listenerCount(channel) === before) {
+      var ls = channelListeners.listeners(channel);
+      for (var i = 0; i < ls.length; i++) {
+        if (ls[i].listener === handler) { channelListeners.removeListener(channel, ls[i]); break; }
+      }
+    }
+    if (before > 0) dropIfUnused(channel);
+    if (typeof cb === 'function') process.nextTick(cb, null);
+  };
+  Global.prototype.removeAllListeners = function (channel, cb) {
+    if (typeof channel === 'function') { cb = channel; channel = undefined; }
+    if (channel === null) channel = undefined;
+    var names = channel === undefined ? channelListeners.eventNames() : [String(channel)];
+    names.forEach(function (n) {
+      var had = channelListeners.listenerCount(n) > 0;
+      channelListeners.removeAllListeners(n);
+      if (had) native.unlisten(n);
+    });
+    if (typeof cb === 'function') process.nextTick(cb, null);
+  };
+  Global.prototype.listeners = function (channel) { return channelListeners.listeners(String(channel)); };
+  Global.prototype.destroy = function (cb) { this.removeAllListeners(cb); };
+  Global.prototype.setMapper = function (fn) {
+    Global.prototype._mapper = typeof fn === 'function' ? fn : undefined;
+  };
+  Global.prototype.getMapper = function () { return Global.prototype._mapper; };
+  Global.prototype.map = function (key, method) {
+    var ids = [];
+    for (var i = 0, n = native.storeCount(); i < n; i++) ids.push(i);
+    if (typeof this._mapper === 'function') return this._mapper(key, method, ids);
+    return 0;
+  };
+  Global.prototype.ns = function () { return this; };
+
+  var globalObject = new Global('');
+
+  function globalFor(socketId) {
+    var g = Object.create(globalObject);
+    g._socketId = socketId;
+    return g;
+  }
+
+  function deliverChannel(channel, dataJSON) {
+    channelListeners.emit(channel, dataJSON === '' ? undefined : JSON.parse(dataJSON), channel);
+  }
+  function deliverSession(ssid, event, dataJSON) {
+    var em = sessionWatchers[ssid];
+    if (em) em.emit(event, dataJSON === '' ? undefined : JSON.parse(dataJSON), ssid);
+  }
+  function decorateRequest(req, ssid) {
+    req.session = new Session(ssid, undefined);
+    req.global = globalObject;
+  }
+
   // ---------------------------------------------------------------- Worker
 
   function Worker(opts) {
@@ -286,6 +539,8 @@
     this._options = opts.options;
     this._httpServer = new HTTPServer();
     this._scServer = new SCServer(opts);
+    this.global = globalObject;
+    this._httpServer.global = globalObject;
     var self = this;
     this._scServer.on('connection', function (socket) { emitLocal.call(self, 'connection', socket); });
   }
@@ -307,6 +562,9 @@
     IncomingMessage: IncomingMessage,
     ServerResponse: ServerResponse,
     SCSocket: SCSocket,
-    stringify: stringify
+    stringify: stringify,
+    deliverChannel: deliverChannel,
+    deliverSession: deliverSession,
+    decorateRequest: decorateRequest
   };
 })
