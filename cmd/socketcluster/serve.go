@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 
 	"github.com/urfave/cli/v2"
 
@@ -127,8 +126,8 @@ func startMaster(c *cli.Context, cfg cluster.MasterConfig, stdout, stderr io.Wri
 		created(m)
 	}
 	sigs := make(chan os.Signal, 1)
-	if c.Bool("rebootOnSignal") {
-		signal.Notify(sigs, syscall.SIGUSR2)
+	if c.Bool("rebootOnSignal") && len(rebootSignals) > 0 {
+		signal.Notify(sigs, rebootSignals...)
 		defer signal.Stop(sigs)
 	}
 	done := make(chan struct{})

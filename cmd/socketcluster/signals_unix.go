@@ -1,0 +1,11 @@
+//go:build unix
+
+package main
+
+import (
+	"os"
+	"syscall"
+)
+
+// rebootSignals reboot the workers one at a time (rebootOnSignal).
+var rebootSignals = []os.Signal{syscall.SIGUSR2}
