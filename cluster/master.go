@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"sync"
@@ -70,9 +71,12 @@ type MasterConfig struct {
 	// Balancers is the number of balancer processes sharing the public
 	// port; zero means 1.
 	Balancers int
-	// Stores is the number of store processes requested (not started yet:
-	// the store layer comes later).
+	// Stores is the number of store processes (session data, global data,
+	// channels across workers); zero means 1 unless StoreURL is set.
 	Stores int
+	// StoreURL (redis://HOST:PORT/DB) puts sessions, global data and
+	// channels in Redis instead of store processes.
+	StoreURL string
 	// Listen is the host the balancers bind ("" = all interfaces).
 	Listen   string
 	Balancer BalancerSpec
@@ -124,7 +128,9 @@ type Master struct {
 	// owned by the loop goroutine
 	workers   []*slot
 	balancers []*slot
-	live      int // processes started and not yet exited
+	stores    []*slot
+	storeDir  string // holds the stores' UNIX sockets
+	live      int    // processes started and not yet exited
 	table     map[int]string
 	booted    bool
 	stopping  bool
@@ -199,6 +205,20 @@ func NewMaster(cfg MasterConfig) (*Master, error) {
 	for i := 0; i < cfg.Balancers; i++ {
 		m.balancers = append(m.balancers, &slot{kind: KindBalancer, id: i})
 	}
+	if cfg.StoreURL == "" {
+		if cfg.Stores <= 0 {
+			cfg.Stores = 1
+			m.cfg.Stores = 1
+		}
+		dir, err := os.MkdirTemp("", "sc-stores-")
+		if err != nil {
+			return nil, fmt.Errorf("store socket directory: %w", err)
+		}
+		m.storeDir = dir
+		for i := 0; i < cfg.Stores; i++ {
+			m.stores = append(m.stores, &slot{kind: KindStore, id: i, listen: filepath.Join(dir, "store-"+strconv.Itoa(i)+".sock")})
+		}
+	}
 	return m, nil
 }
 
@@ -211,6 +231,9 @@ func (m *Master) Port() int { return m.port }
 // WorkerCount and BalancerCount are the configured process counts.
 func (m *Master) WorkerCount() int   { return len(m.workers) }
 func (m *Master) BalancerCount() int { return len(m.balancers) }
+
+// StoreCount is the number of store processes (0 with a StoreURL).
+func (m *Master) StoreCount() int { return len(m.stores) }
 
 // Options returns the cluster options as the workers get them (DataKey
 // included).
@@ -242,6 +265,9 @@ func (m *Master) Run(ctx context.Context) error {
 	if m.listener != nil {
 		_ = m.listener.Close()
 	}
+	if m.storeDir != "" {
+		_ = os.RemoveAll(m.storeDir)
+	}
 	return err
 }
 
@@ -265,6 +291,12 @@ func (m *Master) childConfig(s *slot) ChildConfig {
 	if s.kind == KindBalancer {
 		cfg.Listen = ""
 		cfg.Workers = m.table
+	}
+	if s.kind == KindWorker {
+		cfg.StoreURL = m.cfg.StoreURL
+		for _, st := range m.stores {
+			cfg.Stores = append(cfg.Stores, "unix:"+st.listen)
+		}
 	}
 	return cfg
 }
@@ -301,7 +333,7 @@ func (m *Master) boot(ctx context.Context) error {
 	m.opts.Port = tl.Addr().(*net.TCPAddr).Port
 	deadline := time.NewTimer(m.cfg.StartTimeout)
 	defer deadline.Stop()
-	all := append(append([]*slot(nil), m.balancers...), m.workers...)
+	all := append(append(append([]*slot(nil), m.stores...), m.balancers...), m.workers...)
 	for _, s := range all {
 		if err := m.launch(s); err != nil {
 			return fmt.Errorf("%w: %w", ErrBoot, err)
@@ -347,8 +379,11 @@ func (m *Master) boot(ctx context.Context) error {
 
 // cur finds the slot of p.
 func (p *proc) cur(m *Master) *slot {
-	if p.kind == KindWorker {
+	switch p.kind {
+	case KindWorker:
 		return m.workers[p.id]
+	case KindStore:
+		return m.stores[p.id]
 	}
 	return m.balancers[p.id]
 }
@@ -387,8 +422,11 @@ func (m *Master) handle(e procEvent) {
 
 func (m *Master) slotOf(kind string, id int) *slot {
 	list := m.workers
-	if kind == KindBalancer {
+	switch kind {
+	case KindBalancer:
 		list = m.balancers
+	case KindStore:
+		list = m.stores
 	}
 	if id < 0 || id >= len(list) {
 		return nil
@@ -424,6 +462,8 @@ func (m *Master) handleReport(p *proc, r Report) {
 		case KindBalancer:
 			_ = p.send(Control{Type: ControlWorkers, Workers: m.table})
 			m.log.Info("balancer ready", "id", p.id, "pid", p.pid())
+		case KindStore:
+			m.log.Info("store ready", "id", p.id, "pid", p.pid())
 		}
 	case ReportNotice:
 		m.log.Info(r.Message, "child", p.name())
@@ -561,7 +601,7 @@ func (m *Master) stop(p *proc) {
 // stopAll stops every child and waits for their exits.
 func (m *Master) stopAll() {
 	m.stopping = true
-	for _, list := range [][]*slot{m.balancers, m.workers} {
+	for _, list := range [][]*slot{m.balancers, m.workers, m.stores} {
 		for _, s := range list {
 			if s.cur != nil {
 				s.cur.stopping = true

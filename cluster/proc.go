@@ -75,6 +75,10 @@ type ChildConfig struct {
 	Options  Options        `json:"options"`
 	Balancer BalancerSpec   `json:"balancer"`
 	Workers  map[int]string `json:"workers,omitempty"`
+	// Stores are the store processes' addresses ("unix:/path") and StoreURL
+	// a Redis URL, for workers (see DialEngines).
+	Stores   []string `json:"stores,omitempty"`
+	StoreURL string   `json:"storeURL,omitempty"`
 	// GraceMillis bounds the child's drain on SIGTERM.
 	GraceMillis int64 `json:"graceMillis"`
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/socketcluster-go/socketcluster/balancer"
 	"github.com/socketcluster-go/socketcluster/cluster"
+	"github.com/socketcluster-go/socketcluster/store"
 )
 
 // childHardStopMargin: a child still running this long after its grace
@@ -32,6 +33,12 @@ func childCommands(stdout, stderr io.Writer) []*cli.Command {
 			Hidden: true,
 			Usage:  "internal: one worker process of the cluster",
 			Action: func(c *cli.Context) error { return childMain(c.Context, stdout, stderr, runWorkerChild) },
+		},
+		{
+			Name:   cluster.KindStore,
+			Hidden: true,
+			Usage:  "internal: one store process of the cluster",
+			Action: func(c *cli.Context) error { return childMain(c.Context, stdout, stderr, runStoreChild) },
 		},
 		{
 			Name:   cluster.KindBalancer,
@@ -75,6 +82,12 @@ func runWorkerChild(ctx context.Context, ch *cluster.Child, log *slog.Logger, st
 	cfg := ch.Config()
 	wcfg := cluster.WorkerConfig{Options: cfg.Options, Logger: log, Stdout: stdout, Stderr: stderr}
 	addClientFiles(&wcfg)
+	engines, err := cluster.DialEngines(ctx, cfg.Stores, cfg.StoreURL, cfg.Options.DataKey, log)
+	if err != nil {
+		return err
+	}
+	defer engines.Close()
+	engines.Apply(&wcfg)
 	w, err := cluster.NewWorker(wcfg)
 	if err != nil {
 		return err
@@ -98,6 +111,23 @@ func runWorkerChild(ctx context.Context, ch *cluster.Child, log *slog.Logger, st
 		log.Warn("ready report failed", "err", err)
 	}
 	return w.Serve(ctx, l, time.Duration(cfg.GraceMillis)*time.Millisecond)
+}
+
+// runStoreChild serves one store (spec 4.1) on its UNIX socket; the master
+// restarts a dead store on the same path, so workers reconnect to it.
+func runStoreChild(ctx context.Context, ch *cluster.Child, log *slog.Logger, stdout, stderr io.Writer) error {
+	cfg := ch.Config()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		ch.Controls(func(cluster.Control) {})
+		log.Debug("master gone: stopping")
+		cancel()
+	}()
+	if err := ch.Report(cluster.Report{Type: cluster.ReportReady, Addr: cfg.Listen}); err != nil {
+		log.Warn("ready report failed", "err", err)
+	}
+	return store.ListenAndServe(ctx, "unix", cfg.Listen, store.ServerOptions{Secret: cfg.Options.DataKey, Logger: log})
 }
 
 func runBalancerChild(ctx context.Context, ch *cluster.Child, log *slog.Logger, stdout, stderr io.Writer) error {

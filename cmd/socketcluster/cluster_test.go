@@ -673,8 +673,8 @@ func TestClusterSIGTERM(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.ws.Close()
-	if len(tc.procs()) != 4 {
-		t.Fatalf("processes %v, want master + balancer + 2 workers", tc.procs())
+	if len(tc.procs()) != 5 {
+		t.Fatalf("processes %v, want master + balancer + 2 workers + the default store", tc.procs())
 	}
 	start := time.Now()
 	_ = tc.cmd.Process.Signal(syscall.SIGTERM)

@@ -82,6 +82,7 @@ func masterConfig(c *cli.Context) (cluster.MasterConfig, error) {
 		WorkerPorts:         workers,
 		Balancers:           balancers,
 		Stores:              len(stores),
+		StoreURL:            c.String("store"),
 		Listen:              c.String("listen"),
 		Balancer:            spec,
 		Grace:               seconds(c.Float64("shutdownGrace")),
@@ -115,9 +116,6 @@ func startMaster(c *cli.Context, cfg cluster.MasterConfig, stdout, stderr io.Wri
 	if banner {
 		fmt.Fprintln(stdout, "   [Busy] Launching SocketCluster")
 	}
-	if cfg.Stores > 0 {
-		log.Warn("store processes are not implemented yet: session and global data stay in each worker", "stores", cfg.Stores)
-	}
 	m, err := cluster.NewMaster(cfg)
 	if err != nil {
 		return &exitError{code: 2, err: err}
@@ -144,7 +142,7 @@ func startMaster(c *cli.Context, cfg cluster.MasterConfig, stdout, stderr io.Wri
 				"            Master PID: %d\n"+
 				"            Balancer count: %d\n"+
 				"            Worker count: %d\n"+
-				"            Store count: %d\n", m.Port(), os.Getpid(), m.BalancerCount(), m.WorkerCount(), 0)
+				"            Store count: %d\n", m.Port(), os.Getpid(), m.BalancerCount(), m.WorkerCount(), m.StoreCount())
 		}
 		for {
 			select {
