@@ -59,6 +59,10 @@ type Options struct {
 	// address may start (burst: two seconds' worth); 0 means
 	// DefaultHandshakeRateLimit, negative means unlimited.
 	HandshakeRateLimit int
+	// AddSessionToHTTPRequest gives page requests req.session/req.global
+	// and the ssid cookie (spec 2.1). Off by default here, unlike SC
+	// 0.9.91: req.session would shadow express-session's.
+	AddSessionToHTTPRequest bool
 	// SourcePort is the public port placed in socket ids (the balancer's);
 	// zero means Port.
 	SourcePort int
@@ -149,25 +153,26 @@ func (o Options) jsOptions() map[string]any {
 		tr[i] = t
 	}
 	return map[string]any{
-		"port":                 o.Port,
-		"host":                 o.Host,
-		"appName":              o.AppName,
-		"workerController":     o.WorkerController,
-		"protocol":             o.Protocol,
-		"heartbeatInterval":    o.HeartbeatInterval.Seconds(),
-		"heartbeatTimeout":     o.HeartbeatTimeout.Seconds(),
-		"connectTimeout":       o.ConnectTimeout.Seconds(),
-		"ackTimeout":           o.AckTimeout.Seconds(),
-		"sessionTimeout":       o.SessionTimeout.Seconds(),
-		"origins":              o.Origins,
-		"transports":           tr,
-		"logLevel":             o.LogLevel,
-		"path":                 o.Path,
-		"maxHttpBufferSize":    o.MaxHTTPBufferSize,
-		"socketEventLimit":     o.SocketEventLimit,
-		"allowClientPublish":   o.AllowClientPublish,
-		"addressSocketLimit":   o.AddressSocketLimit,
-		"workerStatusInterval": o.WorkerStatusInterval.Seconds(),
-		"handshakeRateLimit":   max(o.HandshakeRateLimit, 0),
+		"port":                    o.Port,
+		"host":                    o.Host,
+		"appName":                 o.AppName,
+		"workerController":        o.WorkerController,
+		"protocol":                o.Protocol,
+		"heartbeatInterval":       o.HeartbeatInterval.Seconds(),
+		"heartbeatTimeout":        o.HeartbeatTimeout.Seconds(),
+		"connectTimeout":          o.ConnectTimeout.Seconds(),
+		"ackTimeout":              o.AckTimeout.Seconds(),
+		"sessionTimeout":          o.SessionTimeout.Seconds(),
+		"origins":                 o.Origins,
+		"transports":              tr,
+		"logLevel":                o.LogLevel,
+		"path":                    o.Path,
+		"maxHttpBufferSize":       o.MaxHTTPBufferSize,
+		"socketEventLimit":        o.SocketEventLimit,
+		"allowClientPublish":      o.AllowClientPublish,
+		"addressSocketLimit":      o.AddressSocketLimit,
+		"workerStatusInterval":    o.WorkerStatusInterval.Seconds(),
+		"handshakeRateLimit":      max(o.HandshakeRateLimit, 0),
+		"addSessionToHTTPRequest": o.AddSessionToHTTPRequest,
 	}
 }

@@ -311,7 +311,7 @@ func httpGet(t testing.TB, url string) string {
 
 func TestSessionCookieAdoption(t *testing.T) {
 	st := startStore(t, "")
-	w0 := startClusterWorker(t, 0, []string{st.addr}, nil)
+	w0 := startClusterWorker(t, 0, []string{st.addr}, func(o *Options) { o.AddSessionToHTTPRequest = true })
 	cases := []struct {
 		name, cookie string
 	}{
@@ -560,6 +560,18 @@ func TestStoreRestartLosesItsDataAndRecovers(t *testing.T) {
 	c.call("publish", map[string]any{"event": "news", "data": "back"})
 	if m := c.next(eventIs("news")); string(m.Data) != `"back"` {
 		t.Fatalf("delivery after restart %s", m.raw)
+	}
+}
+
+func TestPageSessionOffByDefault(t *testing.T) {
+	ts := startWorkerWith(t, nil, nil)
+	resp, err := http.Get("http://" + ts.addr + "/heard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if v := resp.Header.Values("Set-Cookie"); len(v) != 0 {
+		t.Fatalf("page request got Set-Cookie %v without addSessionToHTTPRequest", v)
 	}
 }
 

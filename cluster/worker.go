@@ -259,7 +259,10 @@ func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		w.js.EmitEngineRequest(r)
 		w.engine.ServeHTTP(rw, r)
 	default:
-		w.js.ServeHTTP(rw, w.pageSession(rw, r), w.serveFallback)
+		if w.opts.AddSessionToHTTPRequest {
+			r = w.pageSession(rw, r)
+		}
+		w.js.ServeHTTP(rw, r, w.serveFallback)
 	}
 }
 

@@ -97,6 +97,7 @@ var scriptOptionFlags = map[string]string{
 	"workerStatusInterval": "workerStatusInterval", "workers": "workers", "stores": "stores", "balancers": "balancers",
 	"balancerCount": "balancerCount", "rebootWorkerOnCrash": "rebootWorkerOnCrash", "rebootWorkerOnError": "rebootWorkerOnError",
 	"rebootOnSignal": "rebootOnSignal", "workerController": "workerController", "balancerController": "balancerController",
+	"addSessionToHTTPRequest": "addSessionToHTTPRequest", "store": "store",
 }
 
 // scriptArgs turns the options object of new SocketCluster(options) into
