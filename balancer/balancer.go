@@ -589,8 +589,15 @@ func (b *Balancer) tunnel(t *target, w http.ResponseWriter, r *http.Request) {
 		tn.close()
 		return
 	}
-	defer b.removeTunnel(tn)
-	tn.run()
+	// The tunnel runs on its own goroutine so that this request's net/http
+	// goroutine ends and its connection state (a 4 KB read buffer, the
+	// hijack's write buffer, the request) is released for the tunnel's life.
+	t.active.Add(1)
+	go func() {
+		defer t.active.Add(-1)
+		defer b.removeTunnel(tn)
+		tn.run()
+	}()
 }
 
 // tunnel is one spliced client <-> worker connection pair.
@@ -607,11 +614,11 @@ func (tn *tunnel) run() {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_, _ = io.Copy(tn.backend, tn.client)
+		pump(tn.backend, tn.client)
 		closeWrite(tn.backend)
 		tn.linger()
 	}()
-	_, _ = io.Copy(tn.client, tn.backend)
+	pump(tn.client, tn.backend)
 	tn.close()
 	<-done
 }
