@@ -32,8 +32,9 @@ const (
 	clientApp = "e2e"
 )
 
-// clientServerArgs are the flags of every server in this file: loopback only and one worker process, because
-// publications do not cross worker processes until the binary starts its stores.
+// clientServerArgs are the flags of every server in this file: loopback only and one worker process (the
+// scenarios restart the server and check one worker's answers; crossing workers is covered by
+// sessions_browser_test.go and the cluster tests).
 func clientServerArgs(worker string, port int, extra ...string) []string {
 	args := []string{"--workerController", worker, "--port", strconv.Itoa(port), "--appName", clientApp,
 		"--listen", "127.0.0.1", "--workers", "1"}
