@@ -19,18 +19,25 @@ func (w *Worker) NewHandle() Handle { return Handle(w.nextHandle.Add(1)) }
 func (w *Worker) Open(hd Handle, c Conn) error {
 	h := uint64(hd)
 	return w.loop.Submit(func(vm *goja.Runtime) {
-		req := c.Request()
-		cookies := vm.NewObject()
-		for _, ck := range req.Cookies() {
-			_ = cookies.Set(ck.Name, unescapeCookie(ck.Value))
-		}
-		reqObj := w.newRequest(vm, 0, req)
 		var clientAddr goja.Value = goja.Undefined()
 		if ca := c.ClientAddress(); ca != "" {
 			clientAddr = vm.ToValue(ca)
 		}
+		// socket.cookie and socket.request are built on first use (api.js memoises them): most handlers never
+		// read them, and an idle socket should not hold its handshake headers as JS objects.
+		handshake := func(call goja.FunctionCall) goja.Value {
+			req := c.Request()
+			if call.Argument(0).String() == "request" {
+				return w.newRequest(vm, 0, req)
+			}
+			cookies := vm.NewObject()
+			for _, ck := range req.Cookies() {
+				_ = cookies.Set(ck.Name, unescapeCookie(ck.Value))
+			}
+			return cookies
+		}
 		obj, err := vm.New(w.socketCtor, w.scServer, vm.ToValue(h), vm.ToValue(c.ID()), vm.ToValue(c.SSID()),
-			vm.ToValue(c.Address()), clientAddr, cookies, reqObj)
+			vm.ToValue(c.Address()), clientAddr, vm.ToValue(handshake))
 		if err != nil {
 			w.log.Error("create socket object", "err", err)
 			c.Close()

@@ -146,7 +146,8 @@
     next();
   };
 
-  function SCSocket(server, handle, id, ssid, address, clientAddress, cookie, request) {
+  // handshake(which) builds the socket's 'cookie' or 'request' object from the handshake request on first use.
+  function SCSocket(server, handle, id, ssid, address, clientAddress, handshake) {
     EventEmitter.call(this);
     this.server = server;
     this._handle = handle;
@@ -154,14 +155,27 @@
     this.ssid = ssid;
     this.address = address;
     if (clientAddress) this.clientAddress = clientAddress;
-    this.cookie = cookie;
-    this.request = request;
+    this._handshake = handshake;
     this.session = new Session(ssid, id);
     this.global = globalFor(id);
     this.readyState = 'open';
     this._pending = Object.create(null); // cid -> {cb, timer, event}
   }
   inherits(SCSocket, EventEmitter);
+  function lazyHandshakeProperty(name) {
+    var key = '_' + name;
+    Object.defineProperty(SCSocket.prototype, name, {
+      configurable: true,
+      enumerable: true,
+      get: function () {
+        if (!Object.prototype.hasOwnProperty.call(this, key)) this[key] = this._handshake(name);
+        return this[key];
+      },
+      set: function (v) { this[key] = v; }
+    });
+  }
+  lazyHandshakeProperty('cookie');
+  lazyHandshakeProperty('request');
   Object.defineProperty(SCSocket.prototype, 'transport', {
     get: function () { return { name: native.transport(this._handle) }; }
   });
