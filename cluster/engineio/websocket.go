@@ -11,17 +11,25 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// WebSocket transport: one reader and one writer goroutine per connection. The writer drains the socket's queue
-// (when this connection is the socket's current transport) in batches, one frame per packet.
+// WebSocket transport: one reader goroutine per connection, and a writer goroutine only while there is something
+// to write: signal starts one (or tells the running one to look again), and it ends when the queue is empty, so an
+// idle connection holds no writer stack. The writer drains the socket's queue (when this connection is the
+// socket's current transport) in batches, one frame per packet.
 
 type wsConn struct {
 	sock *Socket
 	conn *websocket.Conn
 	b64  bool
 
-	wake      chan struct{} // capacity 1
 	done      chan struct{} // closed by abort
 	abortOnce sync.Once
+
+	// Writer state, guarded by wmu (never held while writing). The writer's share of srv.wg is released once,
+	// by the writer that sees done or finishes the close handshake.
+	wmu      sync.Mutex
+	running  bool // a writer goroutine is active
+	pending  bool // signalled while running: look at the queue again
+	finished bool // the writer is done for good
 
 	// Guarded by sock.mu.
 	private []Packet // packets of this connection only (open packet, probe pong)
@@ -29,14 +37,45 @@ type wsConn struct {
 }
 
 func newWSConn(c *Socket, conn *websocket.Conn, b64 bool) *wsConn {
-	return &wsConn{sock: c, conn: conn, b64: b64, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	return &wsConn{sock: c, conn: conn, b64: b64, done: make(chan struct{})}
 }
 
+// signal makes the writer look at the queue: it starts a writer goroutine unless one is running.
 func (w *wsConn) signal() {
-	select {
-	case w.wake <- struct{}{}:
+	w.wmu.Lock()
+	switch {
+	case w.finished:
+	case w.running:
+		w.pending = true
 	default:
+		w.running = true
+		go w.writeLoop()
 	}
+	w.wmu.Unlock()
+}
+
+// finishWriter ends the writer for good and releases its share of srv.wg (once).
+func (w *wsConn) finishWriter() {
+	w.wmu.Lock()
+	last := !w.finished
+	w.finished = true
+	w.running = false
+	w.wmu.Unlock()
+	if last {
+		w.sock.srv.wg.Done()
+	}
+}
+
+// idle reports whether the writer may end: nothing was signalled since it took its last batch.
+func (w *wsConn) idle() bool {
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
+	if w.pending {
+		w.pending = false
+		return false
+	}
+	w.running = false
+	return true
 }
 
 // closeLocked asks the writer to finish with a close frame. Caller holds sock.mu.
@@ -45,17 +84,19 @@ func (w *wsConn) closeLocked() {
 	w.signal()
 }
 
-// abort closes the connection at once; both goroutines end.
+// abort closes the connection at once; the reader ends, and so does the writer (one is started if none runs,
+// to release its share of srv.wg).
 func (w *wsConn) abort() {
 	w.abortOnce.Do(func() {
 		close(w.done)
 		_ = w.conn.Close()
+		w.signal()
 	})
 }
 
+// start starts the reader; the writer starts on the first signal.
 func (w *wsConn) start() {
 	go w.readLoop()
-	go w.writeLoop()
 }
 
 func (w *wsConn) readLoop() {
@@ -173,15 +214,16 @@ func (w *wsConn) linger() {
 	w.abort()
 }
 
+// writeLoop writes until the queue is empty and nothing new was signalled.
 func (w *wsConn) writeLoop() {
-	defer w.sock.srv.wg.Done()
 	c := w.sock
 	timeout := c.srv.cfg.WriteTimeout
 	for {
 		select {
-		case <-w.wake:
 		case <-w.done:
+			w.finishWriter()
 			return
+		default:
 		}
 		c.mu.Lock()
 		batch := w.private
@@ -192,6 +234,12 @@ func (w *wsConn) writeLoop() {
 		closing := w.closing
 		c.mu.Unlock()
 
+		if len(batch) == 0 && !closing {
+			if w.idle() {
+				return
+			}
+			continue
+		}
 		deadline := time.Now().Add(timeout)
 		if err := w.conn.SetWriteDeadline(deadline); err != nil {
 			w.writeFailed()
@@ -208,10 +256,15 @@ func (w *wsConn) writeLoop() {
 			msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
 			if err := w.conn.WriteControl(websocket.CloseMessage, msg, deadline); err != nil {
 				w.abort()
+				w.finishWriter()
 				return
 			}
 			// The reader ends on the peer's close frame or at this deadline, and closes the connection.
 			_ = w.conn.SetReadDeadline(time.Now().Add(wsCloseGrace))
+			w.finishWriter()
+			return
+		}
+		if w.idle() {
 			return
 		}
 	}
@@ -219,6 +272,7 @@ func (w *wsConn) writeLoop() {
 
 func (w *wsConn) writeFailed() {
 	w.abort()
+	w.finishWriter()
 	w.sock.wsGone(w, ReasonTransportError)
 }
 
