@@ -100,6 +100,11 @@ type Worker struct {
 	bound     atomic.Int64
 
 	server *http.Server
+	// httpConns is the state of every open HTTP connection of server (hijacked and closed ones leave it).
+	httpConns struct {
+		sync.Mutex
+		m map[net.Conn]http.ConnState
+	}
 
 	// handshakes is the per-address handshake rate limit (nil: none).
 	handshakes *rateLimiter
@@ -217,6 +222,7 @@ func (w *Worker) Serve(ctx context.Context, l net.Listener, grace time.Duration)
 		MaxHeaderBytes:    DefaultMaxHeaderBytes,
 		IdleTimeout:       DefaultIdleTimeout,
 		ErrorLog:          slog.NewLogLogger(w.log.Handler(), slog.LevelDebug),
+		ConnState:         w.trackConn,
 	}
 	go w.statusTicker(ctx)
 	go w.metrics.RunLoopLag(ctx, metrics.DefaultLoopLagInterval, w.trySubmit)
@@ -231,12 +237,46 @@ func (w *Worker) Serve(ctx context.Context, l net.Listener, grace time.Duration)
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	_ = w.engine.Shutdown(sctx)
-	err := w.server.Shutdown(sctx)
+	shut := make(chan error, 1)
+	go func() { shut <- w.server.Shutdown(sctx) }()
+	// Shutdown closed the listener, so Serve returns and no connection is accepted any more. Connections
+	// that never sent a request (StateNew) would hold Shutdown for 5 s (net/http treats them as idle only
+	// then): an HTTP client such as the balancer's keeps some in its pool when it dialed for a request that
+	// then went out on another connection. Close them like the idle ones.
+	<-errc
+	w.closeUnusedConns()
+	err := <-shut
 	w.stop()
 	if errors.Is(err, context.DeadlineExceeded) {
 		_ = w.server.Close()
 	}
 	return nil
+}
+
+// trackConn is the server's ConnState hook.
+func (w *Worker) trackConn(c net.Conn, st http.ConnState) {
+	w.httpConns.Lock()
+	defer w.httpConns.Unlock()
+	switch st {
+	case http.StateHijacked, http.StateClosed:
+		delete(w.httpConns.m, c)
+	default:
+		if w.httpConns.m == nil {
+			w.httpConns.m = make(map[net.Conn]http.ConnState)
+		}
+		w.httpConns.m[c] = st
+	}
+}
+
+// closeUnusedConns closes the connections on which no request has arrived yet.
+func (w *Worker) closeUnusedConns() {
+	w.httpConns.Lock()
+	defer w.httpConns.Unlock()
+	for c, st := range w.httpConns.m {
+		if st == http.StateNew {
+			_ = c.Close()
+		}
+	}
 }
 
 func (w *Worker) stop() {
