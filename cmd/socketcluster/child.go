@@ -17,6 +17,7 @@ import (
 
 	"github.com/socketcluster-go/socketcluster/balancer"
 	"github.com/socketcluster-go/socketcluster/cluster"
+	"github.com/socketcluster-go/socketcluster/cluster/gctune"
 	"github.com/socketcluster-go/socketcluster/store"
 )
 
@@ -98,6 +99,7 @@ func runWorkerChild(ctx context.Context, ch *cluster.Child, log *slog.Logger, st
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	go gctune.Run(ctx, gctune.DefaultMinHeap, gctune.DefaultInterval)
 	go func() {
 		ch.Controls(func(c cluster.Control) {
 			if c.Type == cluster.ControlEmit && c.Event != "" {
