@@ -161,6 +161,7 @@ func New(cfg Config) *Balancer {
 		},
 		Transport:     retryTransport{b},
 		FlushInterval: -1,
+		BufferPool:    proxyBufferPool{},
 		ErrorLog:      slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			t, _ := r.Context().Value(targetKey{}).(*target)
@@ -199,9 +200,15 @@ func (rt retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return res, err
 }
 
+// isDialError reports whether err is a failed connection to a worker. Running out of descriptors in this
+// process (EMFILE, ENFILE) is not the worker's fault: it must not mark the worker down, which would refuse
+// every new request for lack of a live worker.
 func isDialError(err error) bool {
 	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "dial"
+	if !errors.As(err, &op) || op.Op != "dial" {
+		return false
+	}
+	return !errors.Is(err, syscall.EMFILE) && !errors.Is(err, syscall.ENFILE)
 }
 
 // pickOther returns the least loaded live worker not in tried.

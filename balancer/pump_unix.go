@@ -6,14 +6,8 @@ import (
 	"errors"
 	"io"
 	"net"
-	"sync"
 	"syscall"
 )
-
-// tunnelBufSize is the copy buffer of a tunnel direction, taken from a pool only while bytes are in flight.
-const tunnelBufSize = 32 << 10
-
-var tunnelBufs = sync.Pool{New: func() any { b := make([]byte, tunnelBufSize); return &b }}
 
 // pump copies src to dst until src ends or fails. An idle direction holds no buffer and no descriptor beyond
 // its socket: it waits for readability through the runtime's poller and borrows a pooled buffer only for one
