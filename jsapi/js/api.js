@@ -208,6 +208,22 @@
   };
   SCSocket.prototype.ns = function () { return this; };
 
+  // emit2 is emitLocal.call(self, type, a, b) without the arguments object and argument array that emit builds
+  // for every call: the path of every inbound event.
+  function emit2(self, type, a, b) {
+    var events = self._events;
+    if (type === 'error' || events === undefined) return emitLocal.call(self, type, a, b);
+    var handler = events[type];
+    if (handler === undefined) return false;
+    if (typeof handler === 'function') {
+      handler.call(self, a, b);
+      return true;
+    }
+    var listeners = handler.slice();
+    for (var j = 0; j < listeners.length; j++) listeners[j].call(self, a, b);
+    return true;
+  }
+
   // Inbound event from the client. dataJSON '' means no data; cid is the raw JSON of the cid ('' for none).
   SCSocket.prototype._onEvent = function (event, dataJSON, cid) {
     var data = dataJSON === '' ? undefined : JSON.parse(dataJSON);
@@ -221,11 +237,11 @@
           server.emit('notice', err);
           return;
         }
-        emitLocal.call(self, event, data, res);
+        emit2(self, event, data, res);
       });
       return;
     }
-    emitLocal.call(this, event, data, res);
+    emit2(this, event, data, res);
   };
   SCSocket.prototype._onResponse = function (cid, errJSON, dataJSON) {
     var p = this._pending[cid];
