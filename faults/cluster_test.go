@@ -271,3 +271,55 @@ func waitUntil(tb testing.TB, d time.Duration, what string, cond func() bool) {
 		time.Sleep(pollStep)
 	}
 }
+
+var workerAddrRe = regexp.MustCompile(`ready child=worker (\d+) addr=127\.0\.0\.1:(\d+) pid=(\d+)`)
+
+// workerPorts lists the ports of the current workers.
+func (tc *testCluster) workerPorts() map[int]bool {
+	byID := map[string]int{}
+	for _, g := range workerAddrRe.FindAllStringSubmatch(tc.out.String(), -1) {
+		byID[g[1]], _ = strconv.Atoi(g[2])
+	}
+	ports := map[int]bool{}
+	for _, p := range byID {
+		ports[p] = true
+	}
+	return ports
+}
+
+// tcpConns counts pid's established TCP sockets whose local (local=true) or remote port is in ports, by matching
+// the socket inodes of /proc/<pid>/fd with /proc/<pid>/net/tcp.
+func tcpConns(pid int, ports map[int]bool, local bool) int {
+	inodes := map[string]bool{}
+	dir := "/proc/" + strconv.Itoa(pid) + "/fd"
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		l, err := os.Readlink(filepath.Join(dir, e.Name()))
+		if err == nil && strings.HasPrefix(l, "socket:[") {
+			inodes[strings.TrimSuffix(strings.TrimPrefix(l, "socket:["), "]")] = true
+		}
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/net/tcp")
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, line := range strings.Split(string(b), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) < 10 || f[3] != "01" || !inodes[f[9]] {
+			continue
+		}
+		addr := f[2]
+		if local {
+			addr = f[1]
+		}
+		i := strings.LastIndexByte(addr, ':')
+		if i < 0 {
+			continue
+		}
+		if p, err := strconv.ParseInt(addr[i+1:], 16, 32); err == nil && ports[int(p)] {
+			n++
+		}
+	}
+	return n
+}
