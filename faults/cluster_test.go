@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -21,9 +22,9 @@ import (
 	"time"
 )
 
-// The cluster under test: the socketcluster binary built once by TestMain (with the scprof tag, so every process
-// serves pprof on a loopback port and the suite can count its goroutines), started as a real master with its
-// children. Every process carries an environment tag so the cleanup can prove none is left.
+// The cluster under test: the socketcluster binary built once by TestMain (with testdata/pprof.go added by
+// go build -overlay, so every process serves pprof on a loopback port and the suite can count its goroutines;
+// nothing else differs from the shipped binary), started as a real master with its children. Every process carries an environment tag so the cleanup can prove none is left.
 
 const (
 	appName   = "faults"
@@ -42,7 +43,13 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "socketcluster")
-	build := exec.Command("go", "build", "-tags", "scprof", "-o", binary, "../cmd/socketcluster")
+	overlay, err := pprofOverlay(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	build := exec.Command("go", "build", "-overlay", overlay, "-o", binary, "../cmd/socketcluster")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building the binary:", err)
@@ -52,6 +59,24 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// pprofOverlay writes a go build -overlay file that adds testdata/pprof.go to the main package.
+func pprofOverlay(dir string) (string, error) {
+	src, err := filepath.Abs("testdata/pprof.go")
+	if err != nil {
+		return "", err
+	}
+	dst, err := filepath.Abs("../cmd/socketcluster/zz_faults_pprof.go")
+	if err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(map[string]map[string]string{"Replace": {dst: src}})
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "overlay.json")
+	return path, os.WriteFile(path, b, 0o600)
 }
 
 type syncBuf struct {
@@ -206,7 +231,7 @@ func (tc *testCluster) waitRole(tb testing.TB, role string, old int) int {
 	return pid
 }
 
-var pprofRe = regexp.MustCompile(`pprof (\d+) (127\.0\.0\.1:\d+)`)
+var pprofRe = regexp.MustCompile(`faults-pprof (\d+) (127\.0\.0\.1:\d+)`)
 
 func (tc *testCluster) pprofAddr(pid int) string {
 	for _, g := range pprofRe.FindAllStringSubmatch(tc.out.String(), -1) {
