@@ -487,11 +487,12 @@ func TestFaults(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 		return rec.deliveryCount() == n
 	})
+	endAt := time.Now()
 	cancel()
 	wg.Wait()
 	px.close()
 
-	v := rec.check(subs, windows)
+	v := rec.check(subs, windows, endAt)
 	for _, f := range faults {
 		t.Logf("fault %-45s every client receiving again after %8v  %s", f.name, f.recovered.Round(time.Millisecond), f.detail)
 	}
@@ -508,7 +509,8 @@ func TestFaults(t *testing.T) {
 	sw.mu.Unlock()
 	for what, list := range map[string][]string{"phantom deliveries": v.phantoms, "duplicates": v.duplicates,
 		"per-publisher order violations": v.reorders, "cross-channel leaks": v.leaks, "undecodable deliveries": v.stray,
-		"deliveries missing outside fault windows": v.missing} {
+		"deliveries missing outside fault windows": v.missing,
+		"disconnects outside fault windows":        v.disconnects} {
 		if len(list) > 0 {
 			t.Errorf("%d %s:\n%s", len(list), what, firstFew(list))
 		}

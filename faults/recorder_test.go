@@ -141,6 +141,7 @@ type verdict struct {
 	lostInWindow                          map[string]int // per window: (acked publish, connection up throughout) pairs missing
 	failedInWindow                        map[string]int // per window: publishes without a successful ack
 	stray                                 []string
+	disconnects                           []string // connections that ended outside every fault window before endAt
 }
 
 const (
@@ -151,10 +152,25 @@ const (
 )
 
 // check judges the record. subs maps each client to its channels; only those clients are expected to receive.
-func (r *recorder) check(subs map[string][]string, windows []window) verdict {
+// Connections that end before endAt must end inside a fault window.
+func (r *recorder) check(subs map[string][]string, windows []window, endAt time.Time) verdict {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	v := verdict{lostInWindow: map[string]int{}, failedInWindow: map[string]int{}, deliveries: len(r.deliveries), stray: r.bad}
+	for _, c := range r.conns {
+		if c.down.IsZero() || !c.down.Before(endAt) {
+			continue
+		}
+		inside := false
+		for _, w := range windows {
+			if !c.down.Before(w.start) && !c.down.After(w.end) {
+				inside = true
+			}
+		}
+		if !inside {
+			v.disconnects = append(v.disconnects, fmt.Sprintf("%s#%d ended at %s", c.client, c.no, c.down.Format("15:04:05.000")))
+		}
+	}
 	type ck struct {
 		client string
 		conn   int
