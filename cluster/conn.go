@@ -35,9 +35,11 @@ type conn struct {
 	ssid   string
 	addr   string
 	client string // first X-Forwarded-For entry or ""
-	handle jsapi.Handle
-	cid    atomic.Int64
-	log    *slog.Logger
+	// limitAddr is the address addressSocketLimit charges (see rateKey)
+	limitAddr string
+	handle    jsapi.Handle
+	cid       atomic.Int64
+	log       *slog.Logger
 
 	mu   sync.Mutex
 	subs map[string]struct{} // channels this socket subscribed to

@@ -445,19 +445,19 @@ func (h *hub) bindAddress(c *conn) error {
 	}
 	ctx, cancel := h.ctx()
 	defer cancel()
-	n, err := h.priv.Count(ctx, addressSockets(c.addr))
+	n, err := h.priv.Count(ctx, addressSockets(c.limitAddr))
 	if err != nil {
 		return fmt.Errorf("address record unavailable: %w", err)
 	}
 	if n >= lim {
-		return fmt.Errorf("%w %s", ErrAddressLimit, c.addr)
+		return fmt.Errorf("%w %s", ErrAddressLimit, c.limitAddr)
 	}
-	if _, err := h.priv.Set(ctx, append(addressSockets(c.addr), c.id), json.RawMessage("1"), false); err != nil {
+	if _, err := h.priv.Set(ctx, append(addressSockets(c.limitAddr), c.id), json.RawMessage("1"), false); err != nil {
 		return fmt.Errorf("address record unavailable: %w", err)
 	}
-	_ = h.priv.Expire(ctx, []store.Key{addressRoot(c.addr)}, h.w.opts.ConnectTimeout.Seconds())
+	_ = h.priv.Expire(ctx, []store.Key{addressRoot(c.limitAddr)}, h.w.opts.ConnectTimeout.Seconds())
 	h.mu.Lock()
-	h.addrs[c.addr]++
+	h.addrs[c.limitAddr]++
 	h.mu.Unlock()
 	c.addrBound = true
 	return nil
@@ -501,10 +501,10 @@ func (h *hub) unbind(c *conn) (last bool) {
 		}
 	}
 	if c.addrBound {
-		if n := h.addrs[c.addr]; n <= 1 {
-			delete(h.addrs, c.addr)
+		if n := h.addrs[c.limitAddr]; n <= 1 {
+			delete(h.addrs, c.limitAddr)
 		} else {
-			h.addrs[c.addr] = n - 1
+			h.addrs[c.limitAddr] = n - 1
 		}
 	}
 	h.mu.Unlock()
@@ -523,7 +523,7 @@ func (h *hub) unbind(c *conn) (last bool) {
 			_ = h.priv.Expire(ctx, []store.Key{sessionRoot(c.ssid)}, h.w.opts.SessionTimeout.Seconds())
 		}
 		if c.addrBound {
-			_, _ = h.priv.Remove(ctx, append(addressSockets(c.addr), c.id), false)
+			_, _ = h.priv.Remove(ctx, append(addressSockets(c.limitAddr), c.id), false)
 		}
 	}()
 	return last

@@ -586,3 +586,27 @@ func TestWorkerWithoutStoresStillServesChannels(t *testing.T) {
 	b.call("publish", map[string]any{"event": "x", "data": 1})
 	a.next(eventIs("x"))
 }
+
+// TestAddressSocketLimitIgnoresForgedForwardedFor: behind the balancer the
+// limit charges the address the balancer appended (the last
+// X-Forwarded-For entry); entries a client wrote before it do not give it
+// a fresh allowance.
+func TestAddressSocketLimitIgnoresForgedForwardedFor(t *testing.T) {
+	st := startStore(t, "")
+	w0 := startClusterWorker(t, 0, []string{st.addr}, func(o *Options) { o.AddressSocketLimit = 2 })
+	hdr := func(forged string) http.Header {
+		return http.Header{"X-Forwarded-For": {forged + ", 203.0.113.7"}}
+	}
+	a := dialWS(t, w0.addr, hdr("198.51.100.1"))
+	defer a.ws.Close()
+	a.next(eventIs("connect"))
+	b := dialWS(t, w0.addr, hdr("198.51.100.2"))
+	defer b.ws.Close()
+	b.next(eventIs("connect"))
+	c := dialWS(t, w0.addr, hdr("198.51.100.3"))
+	defer c.ws.Close()
+	m := c.next(func(m scMsg) bool { return m.Event == "fail" || m.Event == "connect" })
+	if m.Event != "fail" || !strings.Contains(string(m.Data), "Reached connection limit for the address 203.0.113.7") {
+		t.Fatalf("third socket from 203.0.113.7 with a forged first entry: %s", m.raw)
+	}
+}

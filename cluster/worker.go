@@ -95,9 +95,7 @@ type Worker struct {
 	metrics *metrics.Worker
 	conns   sync.Map // *conn -> struct{}: open connections, for the metrics
 
-	addrMu    sync.Mutex
-	addrCount map[string]int
-	bound     atomic.Int64
+	bound atomic.Int64
 
 	server *http.Server
 	// httpConns is the state of every open HTTP connection of server (hijacked and closed ones leave it).
@@ -140,13 +138,12 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	}
 	origins, _ := parseOrigins(opts.Origins)
 	w := &Worker{
-		opts:      opts,
-		log:       log,
-		broker:    newLocalBroker(),
-		origins:   origins,
-		fallback:  cfg.Fallback,
-		addrCount: make(map[string]int),
-		ssidName:  "n/" + opts.AppName + "/ssid",
+		opts:     opts,
+		log:      log,
+		broker:   newLocalBroker(),
+		origins:  origins,
+		fallback: cfg.Fallback,
+		ssidName: "n/" + opts.AppName + "/ssid",
 	}
 	w.metrics = metrics.NewWorker(opts.WorkerID, metrics.Sources{
 		Connections: w.connectionsByTransport,
@@ -436,6 +433,9 @@ func (w *Worker) onConnection(s *engineio.Socket) {
 	if c.addr == "" {
 		c.addr = remoteIP(r)
 	}
+	// the address limit charges the address the balancer saw (never one a
+	// client wrote into X-Forwarded-For), like the handshake rate limit
+	c.limitAddr = rateKey(r)
 	c.ssid = w.adoptSession(r, c.id)
 	c.log = w.log.With("socket", c.id)
 	if err := w.bind(c); err != nil {
@@ -465,21 +465,11 @@ func (w *Worker) bind(c *conn) error {
 	if err := w.hub.bindAddress(c); err != nil {
 		return err
 	}
-	w.addrMu.Lock()
-	defer w.addrMu.Unlock()
-	w.addrCount[c.addr]++
 	w.bound.Add(1)
 	return nil
 }
 
 func (w *Worker) unbind(c *conn) {
-	w.addrMu.Lock()
-	if n := w.addrCount[c.addr]; n <= 1 {
-		delete(w.addrCount, c.addr)
-	} else {
-		w.addrCount[c.addr] = n - 1
-	}
-	w.addrMu.Unlock()
 	w.bound.Add(-1)
 	c.lastOfSession = w.hub.unbind(c)
 }
