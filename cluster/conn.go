@@ -140,7 +140,7 @@ func (c *conn) OnMessage(_ *engineio.Socket, data string) {
 	c.w.metrics.BytesIn.Add(float64(len(data)))
 	m, err := scproto.Decode(data)
 	if err != nil {
-		c.log.Debug("dropped message", "err", err)
+		c.log.Debug("dropped message", "socket", c.id, "err", err)
 		return
 	}
 	switch m.Kind {

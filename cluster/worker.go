@@ -437,7 +437,8 @@ func (w *Worker) onConnection(s *engineio.Socket) {
 	// client wrote into X-Forwarded-For), like the handshake rate limit
 	c.limitAddr = rateKey(r)
 	c.ssid = w.adoptSession(r, c.id)
-	c.log = w.log.With("socket", c.id)
+	// socket ids open polling sessions: they are logged only at Debug
+	c.log = w.log
 	if err := w.bind(c); err != nil {
 		s.SetHandler(nopHandler{})
 		c.cid.Add(1)
