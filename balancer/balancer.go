@@ -69,6 +69,9 @@ type Config struct {
 	// TLS, when set, makes Serve terminate TLS (protocol 'https').
 	TLS         *tls.Config
 	DialTimeout time.Duration
+	// HeaderTimeout bounds how long a client may take to send its request
+	// headers (slowloris guard); zero means DefaultReadHeaderTimeout.
+	HeaderTimeout time.Duration
 	// NoWorkerWait is how long a request waits while no worker is live
 	// (default DefaultNoWorkerWait; negative: answer 503 at once).
 	NoWorkerWait time.Duration
@@ -687,7 +690,7 @@ func (b *Balancer) Serve(ctx context.Context, l net.Listener, grace time.Duratio
 	}
 	srv := &http.Server{
 		Handler:           b,
-		ReadHeaderTimeout: DefaultReadHeaderTimeout,
+		ReadHeaderTimeout: b.headerTimeout(),
 		MaxHeaderBytes:    DefaultMaxHeaderBytes,
 		IdleTimeout:       DefaultIdleTimeout,
 		ErrorLog:          slog.NewLogLogger(b.log.Handler(), slog.LevelDebug),
@@ -726,4 +729,11 @@ func (b *Balancer) Serve(ctx context.Context, l net.Listener, grace time.Duratio
 		return fmt.Errorf("balancer: %w", serveErr)
 	}
 	return nil
+}
+
+func (b *Balancer) headerTimeout() time.Duration {
+	if b.cfg.HeaderTimeout > 0 {
+		return b.cfg.HeaderTimeout
+	}
+	return DefaultReadHeaderTimeout
 }

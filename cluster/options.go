@@ -63,6 +63,9 @@ type Options struct {
 	// and the ssid cookie (spec 2.1). Off by default here, unlike SC
 	// 0.9.91: req.session would shadow express-session's.
 	AddSessionToHTTPRequest bool
+	// HeaderTimeout bounds how long a client may take to send its request
+	// headers (slowloris guard); zero means DefaultReadHeaderTimeout.
+	HeaderTimeout time.Duration
 	// SourcePort is the public port placed in socket ids (the balancer's);
 	// zero means Port.
 	SourcePort int
@@ -129,6 +132,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.HandshakeRateLimit == 0 {
 		o.HandshakeRateLimit = DefaultHandshakeRateLimit
+	}
+	if o.HeaderTimeout <= 0 {
+		o.HeaderTimeout = DefaultReadHeaderTimeout
 	}
 	if o.SourcePort == 0 {
 		o.SourcePort = o.Port

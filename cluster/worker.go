@@ -215,7 +215,7 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 func (w *Worker) Serve(ctx context.Context, l net.Listener, grace time.Duration) error {
 	w.server = &http.Server{
 		Handler:           w,
-		ReadHeaderTimeout: DefaultReadHeaderTimeout,
+		ReadHeaderTimeout: w.opts.HeaderTimeout,
 		MaxHeaderBytes:    DefaultMaxHeaderBytes,
 		IdleTimeout:       DefaultIdleTimeout,
 		ErrorLog:          slog.NewLogLogger(w.log.Handler(), slog.LevelDebug),

@@ -134,7 +134,8 @@ func runStoreChild(ctx context.Context, ch *cluster.Child, log *slog.Logger, std
 
 func runBalancerChild(ctx context.Context, ch *cluster.Child, log *slog.Logger, stdout, stderr io.Writer) error {
 	cfg := ch.Config()
-	bcfg := balancer.Config{AppName: cfg.Options.AppName, EnginePath: cfg.Options.Path, Logger: log}
+	bcfg := balancer.Config{AppName: cfg.Options.AppName, EnginePath: cfg.Options.Path, Logger: log,
+		HeaderTimeout: cfg.Options.HeaderTimeout}
 	if cfg.Balancer.Protocol == "https" {
 		tc, err := tlsConfig(cfg.Balancer)
 		if err != nil {

@@ -38,6 +38,7 @@ func masterFlags() []cli.Flag {
 		&cli.IntFlag{Name: "handshakeRateLimit", Value: cluster.DefaultHandshakeRateLimit, Usage: "max new connections per second per client address, burst 2 s worth (0 = unlimited)"},
 		&cli.IntFlag{Name: "addressSocketLimit", Value: cluster.DefaultAddressSocketLimit, Usage: "max sockets per client IP (0 = unlimited)"},
 		&cli.Float64Flag{Name: "workerStatusInterval", Value: cluster.DefaultWorkerStatusInterval.Seconds(), Usage: "period of worker status figures, seconds"},
+		&cli.Float64Flag{Name: "headerTimeout", Value: cluster.DefaultReadHeaderTimeout.Seconds(), Usage: "max time a client may take to send its request headers (slowloris guard), seconds"},
 		&cli.Float64Flag{Name: "handlerBudget", Value: cluster.DefaultHandlerBudget.Seconds(), Usage: "max run time of one JavaScript handler before it is interrupted, seconds"},
 		&cli.StringFlag{Name: "protocol", Value: "http", Usage: "http or https (TLS terminates at the balancers)"},
 		&cli.StringFlag{Name: "workers", Usage: "number of worker processes, or a comma list of their loopback ports (default: one per CPU)"},
@@ -151,5 +152,6 @@ func optionsFromFlags(c *cli.Context) (cluster.Options, error) {
 		AddSessionToHTTPRequest: c.Bool("addSessionToHTTPRequest"),
 		WorkerStatusInterval:    seconds(c.Float64("workerStatusInterval")),
 		HandlerBudget:           seconds(c.Float64("handlerBudget")),
+		HeaderTimeout:           seconds(c.Float64("headerTimeout")),
 	}, nil
 }
