@@ -58,9 +58,3 @@ func (b *localBroker) publish(ch, dataJSON string) int {
 	}
 	return len(targets)
 }
-
-func (b *localBroker) channels() int {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	return len(b.subs)
-}

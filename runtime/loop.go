@@ -118,12 +118,11 @@ type Loop struct {
 	wake              *time.Timer
 	interruptedLogged bool
 
-	natives   map[string]func(vm *goja.Runtime, module *goja.Object)
-	core      map[string]*goja.Object // loaded core modules: name -> module object
-	cache     *goja.Object            // require.cache
-	process   *goja.Object
-	mainMod   *goja.Object
-	requireFn goja.Value
+	natives map[string]func(vm *goja.Runtime, module *goja.Object)
+	core    map[string]*goja.Object // loaded core modules: name -> module object
+	cache   *goja.Object            // require.cache
+	process *goja.Object
+	mainMod *goja.Object
 }
 
 type tick struct {

@@ -813,16 +813,3 @@ func (d *Data) UnmarshalJSON(b []byte) error {
 
 // empty reports whether there is neither data nor expiry.
 func (d *Data) empty() bool { return d.root.length() == 0 && len(d.expiry) == 0 }
-
-// hasPrefix reports whether k starts with p.
-func (k Key) hasPrefix(p Key) bool {
-	if len(p) > len(k) {
-		return false
-	}
-	for i := range p {
-		if k[i] != p[i] {
-			return false
-		}
-	}
-	return true
-}
