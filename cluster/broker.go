@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"sync"
+	"unsafe"
 
 	"github.com/socketcluster-go/socketcluster/cluster/scproto"
 )
@@ -52,9 +53,15 @@ func (b *localBroker) publish(ch, dataJSON string) int {
 		return 0
 	}
 	prefix := scproto.AppendEvent(nil, ch, dataJSON, 0)
-	prefix = prefix[:len(prefix)-1] // drop the closing brace; sendPrepared adds cid
+	prefix = prefix[:len(prefix)-1] // drop the closing brace; appendDelivery adds cid
+	// Every subscriber's message is written into one arena (one allocation per publish, not per delivery);
+	// each message is handed to its socket as a string over its part of the arena, which is never written
+	// again (a reallocation by append would leave earlier parts in the old array, untouched).
+	arena := make([]byte, 0, len(targets)*(len(prefix)+maxCIDSuffix))
 	for _, c := range targets {
-		c.sendPrepared(prefix)
+		start := len(arena)
+		arena = c.appendDelivery(arena, prefix)
+		c.sendOwned(unsafe.String(&arena[start], len(arena)-start))
 	}
 	return len(targets)
 }

@@ -119,18 +119,23 @@ func (c *conn) rpcDone(cid string) {
 	}
 }
 
-// sendPrepared sends a publish delivery: prefix is {"event":..,"data":..
-// and only the cid is appended per subscriber.
-func (c *conn) sendPrepared(prefix []byte) {
-	cid := c.cid.Add(1)
-	buf := make([]byte, 0, len(prefix)+24)
-	buf = append(buf, prefix...)
-	buf = append(buf, `,"cid":`...)
-	buf = strconv.AppendInt(buf, cid, 10)
-	buf = append(buf, '}')
-	if c.sock.Send(string(buf)) == nil {
+// maxCIDSuffix is the longest `,"cid":<int64>}` appendDelivery writes.
+const maxCIDSuffix = len(`,"cid":`) + 20 + 1
+
+// appendDelivery appends a publish delivery to dst: prefix is {"event":..,"data":.. and only this socket's
+// next cid is added.
+func (c *conn) appendDelivery(dst, prefix []byte) []byte {
+	dst = append(dst, prefix...)
+	dst = append(dst, `,"cid":`...)
+	dst = strconv.AppendInt(dst, c.cid.Add(1), 10)
+	return append(dst, '}')
+}
+
+// sendOwned queues msg, whose bytes nobody modifies any more (no copy is made).
+func (c *conn) sendOwned(msg string) {
+	if c.sock.Send(msg) == nil {
 		c.w.stats.messagesOut.Add(1)
-		c.w.metrics.BytesOut.Add(float64(len(buf)))
+		c.w.metrics.BytesOut.Add(float64(len(msg)))
 	}
 }
 

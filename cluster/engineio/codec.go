@@ -180,16 +180,37 @@ func EncodePacketWSBase64(p Packet) (messageType int, frame []byte) {
 }
 
 func encodePacketWS(p Packet, b64 bool) (int, []byte) {
+	return appendPacketWS(nil, p, b64)
+}
+
+// appendPacketWS is encodePacketWS appending the frame to dst (which may be a reused buffer).
+func appendPacketWS(dst []byte, p Packet, b64 bool) (int, []byte) {
 	if p.IsBinary() {
 		if b64 {
-			return websocket.TextMessage, appendBase64Packet(nil, p)
+			return websocket.TextMessage, appendBase64Packet(dst, p)
 		}
-		return websocket.BinaryMessage, append([]byte{byte(p.Type)}, p.Binary...)
+		return websocket.BinaryMessage, append(append(dst, byte(p.Type)), p.Binary...)
+	}
+	if isASCII(p.Data) {
+		// valid UTF-8, and doubling leaves every byte as it is
+		return websocket.TextMessage, append(append(dst, '0'+byte(p.Type)), p.Data...)
 	}
 	d := validData(p.Data)
-	frame := make([]byte, 0, 1+doubleLen(d))
-	frame = append(frame, '0'+byte(p.Type))
-	return websocket.TextMessage, appendDouble(frame, d)
+	if dst == nil {
+		dst = make([]byte, 0, 1+doubleLen(d))
+	}
+	dst = append(dst, '0'+byte(p.Type))
+	return websocket.TextMessage, appendDouble(dst, d)
+}
+
+// isASCII reports whether every byte of s is below 0x80.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // DecodePacketWS decodes one WebSocket message. Text frames carry double-UTF-8 string packets (or `b`+base64

@@ -245,12 +245,9 @@ func (w *wsConn) writeLoop() {
 			w.writeFailed()
 			return
 		}
-		for _, p := range batch {
-			mt, frame := encodePacketWS(p, w.b64)
-			if err := w.conn.WriteMessage(mt, frame); err != nil {
-				w.writeFailed()
-				return
-			}
+		if err := w.writeBatch(batch); err != nil {
+			w.writeFailed()
+			return
 		}
 		if closing {
 			msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
@@ -269,6 +266,31 @@ func (w *wsConn) writeLoop() {
 		}
 	}
 }
+
+// writeBatch writes one frame per packet, encoding each into a pooled scratch buffer (gorilla copies the frame
+// into its write buffer before WriteMessage returns, so the scratch is free again at once).
+func (w *wsConn) writeBatch(batch []Packet) error {
+	bp := frameBufs.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= maxPooledFrame {
+			frameBufs.Put(bp)
+		}
+	}()
+	for _, p := range batch {
+		mt, frame := appendPacketWS((*bp)[:0], p, w.b64)
+		*bp = frame
+		if err := w.conn.WriteMessage(mt, frame); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxPooledFrame is the largest frame scratch buffer returned to frameBufs; larger ones are left to the GC.
+const maxPooledFrame = 64 << 10
+
+// frameBufs holds the writers' frame scratch buffers (*[]byte).
+var frameBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 func (w *wsConn) writeFailed() {
 	w.abort()
