@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/socketcluster-go/socketcluster/cluster/engineio"
 	"github.com/socketcluster-go/socketcluster/cluster/metrics"
@@ -45,7 +46,9 @@ type conn struct {
 	subs map[string]struct{} // channels this socket subscribed to
 
 	rpcMu sync.Mutex
-	rpc   map[string]time.Time // arrival of events with a cid awaiting the JS response (metrics)
+	rpc   map[string]time.Time // arrival of sampled events with a cid awaiting the JS response (metrics)
+	// rpcPending is len(rpc), read without the lock so responses skip it when nothing is sampled
+	rpcPending atomic.Int32
 
 	// store bookkeeping (hub.go), set before the socket serves
 	addrBound     bool // counted in the engine's address record
@@ -70,29 +73,21 @@ func (c *conn) Close()                 { c.sock.Close() }
 func (c *conn) Emit(event, dataJSON string) int64 {
 	cid := c.cid.Add(1)
 	buf := scproto.AppendEvent(make([]byte, 0, len(event)+len(dataJSON)+32), event, dataJSON, cid)
-	if err := c.sock.Send(string(buf)); err != nil {
+	if !c.sendOwned(unsafe.String(unsafe.SliceData(buf), len(buf))) {
 		return 0
 	}
-	c.w.stats.messagesOut.Add(1)
-	c.w.metrics.BytesOut.Add(float64(len(buf)))
 	return cid
 }
 
 func (c *conn) Respond(cidJSON, errJSON, dataJSON string) {
 	buf := scproto.AppendResponse(make([]byte, 0, len(cidJSON)+len(errJSON)+len(dataJSON)+24), cidJSON, errJSON, dataJSON)
-	if c.sock.Send(string(buf)) == nil {
-		c.w.stats.messagesOut.Add(1)
-		c.w.metrics.BytesOut.Add(float64(len(buf)))
+	c.sendOwned(unsafe.String(unsafe.SliceData(buf), len(buf)))
+	if c.rpcPending.Load() > 0 {
+		c.rpcDone(cidJSON)
 	}
-	c.rpcDone(cidJSON)
 }
 
-func (c *conn) SendRaw(text string) {
-	if c.sock.Send(text) == nil {
-		c.w.stats.messagesOut.Add(1)
-		c.w.metrics.BytesOut.Add(float64(len(text)))
-	}
-}
+func (c *conn) SendRaw(text string) { c.sendOwned(text) }
 
 // rpcStart notes the arrival of an event the JS handler will answer.
 func (c *conn) rpcStart(cid string, at time.Time) {
@@ -101,6 +96,9 @@ func (c *conn) rpcStart(cid string, at time.Time) {
 		c.rpc = make(map[string]time.Time)
 	}
 	if len(c.rpc) < maxPendingRPC {
+		if _, dup := c.rpc[cid]; !dup {
+			c.rpcPending.Add(1)
+		}
 		c.rpc[cid] = at
 	}
 	c.rpcMu.Unlock()
@@ -112,6 +110,7 @@ func (c *conn) rpcDone(cid string) {
 	at, ok := c.rpc[cid]
 	if ok {
 		delete(c.rpc, cid)
+		c.rpcPending.Add(-1)
 	}
 	c.rpcMu.Unlock()
 	if ok {
@@ -131,12 +130,16 @@ func (c *conn) appendDelivery(dst, prefix []byte) []byte {
 	return append(dst, '}')
 }
 
-// sendOwned queues msg, whose bytes nobody modifies any more (no copy is made).
-func (c *conn) sendOwned(msg string) {
-	if c.sock.Send(msg) == nil {
-		c.w.stats.messagesOut.Add(1)
-		c.w.metrics.BytesOut.Add(float64(len(msg)))
+// sendOwned queues msg, whose bytes nobody modifies any more (no copy is
+// made: callers hand over freshly built buffers), and counts it. It
+// reports whether the message was queued.
+func (c *conn) sendOwned(msg string) bool {
+	if c.sock.Send(msg) != nil {
+		return false
 	}
+	c.w.stats.messagesOut.Add(1)
+	c.w.metrics.BytesOut.Add(float64(len(msg)))
+	return true
 }
 
 // OnMessage runs on the socket's reader; blocking here is back-pressure.
@@ -170,12 +173,18 @@ func (c *conn) OnMessage(_ *engineio.Socket, data string) {
 			if serverLocalEvents[m.Event] {
 				return
 			}
-			now := time.Now()
-			if m.CID != "" {
-				c.rpcStart(m.CID, now)
+			// Timing is sampled (one event in JSSampleEvery): a clock read,
+			// a lock and a map entry per message are not worth a histogram.
+			sampled := n%metrics.JSSampleEvery == 0
+			var now time.Time
+			if sampled {
+				now = time.Now()
+				if m.CID != "" {
+					c.rpcStart(m.CID, now)
+				}
 			}
 			_ = c.w.js.Event(c.handle, m.Event, m.Data, m.CID)
-			if n%metrics.JSSampleEvery == 0 {
+			if sampled {
 				c.w.trySubmit(func() { metrics.ObserveSince(c.w.metrics.JSDispatch, now) })
 			}
 		}

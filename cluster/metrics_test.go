@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/socketcluster-go/socketcluster/cluster/metrics"
 )
 
 // scrape GETs /~metrics with the given bearer key ("" for none).
@@ -66,7 +68,8 @@ func TestWorkerMetricsCountTraffic(t *testing.T) {
 	c := dialWS(t, ts.addr, nil)
 	defer c.ws.Close()
 	c.handshake()
-	const rpcs = 5
+	// RPC timing is sampled one event in JSSampleEvery; send enough for two samples
+	const rpcs = 2 * metrics.JSSampleEvery
 	for i := 0; i < rpcs; i++ {
 		cid := c.emit("echo", "ping")
 		c.next(responseTo(cid))
@@ -90,7 +93,7 @@ func TestWorkerMetricsCountTraffic(t *testing.T) {
 		{`socketcluster_messages_out_total{worker="0"}`, rpcs + 2}, // + connect, ready ack
 		{`socketcluster_bytes_in_total{worker="0"}`, rpcs * float64(len(`{"event":"echo","data":"ping","cid":1}`))},
 		{`socketcluster_bytes_out_total{worker="0"}`, 1},
-		{`socketcluster_rpc_seconds_count{worker="0"}`, rpcs},
+		{`socketcluster_rpc_seconds_count{worker="0"}`, rpcs / metrics.JSSampleEvery},
 		{`socketcluster_event_loop_lag_seconds_count{worker="0"}`, 1},
 	}
 	for _, ch := range checks {

@@ -45,8 +45,8 @@ type Worker struct {
 	// BytesIn and BytesOut count SC message text (engine.io message packet data) received and queued.
 	BytesIn  prometheus.Counter
 	BytesOut prometheus.Counter
-	// RPC observes the acknowledgement round trip of a client emit with a cid: from the message's arrival to
-	// the JS handler's res.end/res.error being queued.
+	// RPC observes, for the same sample of inbound events as JSDispatch (those with a cid), the acknowledgement
+	// round trip: from the message's arrival to the JS handler's res.end/res.error being queued.
 	RPC prometheus.Histogram
 	// JSDispatch observes, for a sample of inbound events, the time from arrival until the JS handler returned
 	// (queue wait on the event loop plus handler run time).
