@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -404,23 +405,14 @@ func validSessionID(v string) bool {
 	return true
 }
 
-// unescapeJS reverses JavaScript's escape() for %XX sequences.
+// unescapeJS reverses JavaScript's escape() of the ids the client writes
+// into the ssid cookie (only %XX sequences occur); an invalid sequence
+// leaves the value as it is.
 func unescapeJS(s string) string {
-	if !strings.Contains(s, "%") {
-		return s
+	if d, err := url.PathUnescape(s); err == nil {
+		return d
 	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '%' && i+2 < len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 2
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
+	return s
 }
 
 // onConnection binds a new engine.io socket: address limit, connect event

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/dop251/goja"
@@ -236,23 +237,10 @@ func (w *Worker) exchangeFor(h uint64) *exchange {
 	return v.(*exchange)
 }
 
+// firstForwarded is the first entry of an X-Forwarded-For header.
 func firstForwarded(xff string) string {
-	for i := 0; i < len(xff); i++ {
-		if xff[i] == ',' {
-			return trimSpaces(xff[:i])
-		}
-	}
-	return trimSpaces(xff)
-}
-
-func trimSpaces(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
+	first, _, _ := strings.Cut(xff, ",")
+	return strings.TrimSpace(first)
 }
 
 // EmitEngineRequest shows an SC engine request to 'request' listeners (the

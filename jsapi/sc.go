@@ -2,6 +2,7 @@ package jsapi
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/dop251/goja"
@@ -258,38 +259,12 @@ func jsonStringify(vm *goja.Runtime, v goja.Value) (string, error) {
 	return out.String(), nil
 }
 
-// unescapeCookie URI-decodes a cookie value as the original server did,
-// keeping the raw value when it is not valid percent-encoding.
+// unescapeCookie URI-decodes a cookie value as the original server did
+// (decodeURIComponent), keeping the raw value when it is not valid
+// percent-encoding.
 func unescapeCookie(v string) string {
-	if !strings.Contains(v, "%") {
-		return v
+	if d, err := url.PathUnescape(v); err == nil {
+		return d
 	}
-	out := make([]byte, 0, len(v))
-	for i := 0; i < len(v); i++ {
-		if v[i] == '%' && i+2 < len(v) && isHex(v[i+1]) && isHex(v[i+2]) {
-			out = append(out, unhex(v[i+1])<<4|unhex(v[i+2]))
-			i += 2
-			continue
-		}
-		if v[i] == '%' {
-			return v
-		}
-		out = append(out, v[i])
-	}
-	return string(out)
-}
-
-func isHex(c byte) bool {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0'
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10
-	default:
-		return c - 'A' + 10
-	}
+	return v
 }
