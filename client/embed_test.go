@@ -2,14 +2,10 @@ package client
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestEmbeddedFiles(t *testing.T) {
@@ -84,48 +80,3 @@ func TestETag(t *testing.T) {
 	}
 }
 
-// TestDistUpToDate rebuilds the client into a temporary directory and
-// compares it with the committed dist/. It needs node and client/node_modules
-// (npm ci in client/); without them it is skipped, and CI runs
-// scripts/check-client-build instead.
-func TestDistUpToDate(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node not installed")
-	}
-	if _, err := os.Stat(filepath.Join("node_modules", "esbuild")); err != nil {
-		t.Skip("client/node_modules missing (run npm ci in client/)")
-	}
-	out := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "build.mjs", out)
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, msg)
-	}
-	entries, err := os.ReadDir("dist")
-	if err != nil {
-		t.Fatal(err)
-	}
-	built, err := os.ReadDir(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(entries) != len(built) {
-		t.Errorf("dist has %d files, build produced %d", len(entries), len(built))
-	}
-	for _, e := range built {
-		want, err := os.ReadFile(filepath.Join(out, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := os.ReadFile(filepath.Join("dist", e.Name()))
-		if err != nil {
-			t.Errorf("dist/%s: %v", e.Name(), err)
-			continue
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("dist/%s is stale: run client/build.sh and commit client/dist", e.Name())
-		}
-	}
-}

@@ -312,12 +312,12 @@ func clip(s string) string {
 	return s
 }
 
-// compatDir returns testdata/compat with node_modules installed (npm ci when missing) or skips without npm/node.
+// compatDir returns testdata/compat with node_modules installed (npm ci when missing); it fails without node.
 func compatDir(t testing.TB) string {
 	t.Helper()
 	dir := filepath.Join(repoRoot, "testdata", "compat")
 	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node is not installed")
+		t.Fatal("node is not installed: scripts/test needs Node 20")
 	}
 	compatNpmOnce.Do(func() {
 		if _, err := os.Stat(filepath.Join(dir, "node_modules", "express", "package.json")); err == nil {

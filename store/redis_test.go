@@ -36,7 +36,7 @@ func freePort(t testing.TB) int {
 func startRedis(t testing.TB, port int) *redisProc {
 	t.Helper()
 	if _, err := os.Stat(redisBinary); err != nil {
-		t.Skipf("redis-server not installed: %v", err)
+		t.Fatalf("redis-server not installed (%v): scripts/test installs it", err)
 	}
 	if port == 0 {
 		port = freePort(t)
