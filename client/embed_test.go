@@ -79,4 +79,3 @@ func TestETag(t *testing.T) {
 		t.Error("ETag not deterministic")
 	}
 }
-
