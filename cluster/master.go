@@ -96,6 +96,9 @@ type MasterConfig struct {
 	// OnEvent, if set, is called from the master's loop goroutine for
 	// every MasterEvent; it must not block.
 	OnEvent func(MasterEvent)
+	// MetricsListen (host:port, see MetricsListenAddr) serves MetricsPath:
+	// every process' metrics merged. "" means off.
+	MetricsListen string
 }
 
 // slot is one worker or balancer identity and its current process.
@@ -139,6 +142,8 @@ type Master struct {
 
 	port     int      // public port, set before ready is closed
 	listener *os.File // the public listening socket, inherited by balancers
+
+	metrics *masterMetrics
 }
 
 // NewMaster validates cfg. Run starts the processes.
@@ -199,6 +204,14 @@ func NewMaster(cfg MasterConfig) (*Master, error) {
 		table:     make(map[int]string),
 		rebooting: -1,
 	}
+	m.metrics = newMasterMetrics(opts.DataKey, log)
+	if cfg.MetricsListen != "" {
+		addr, err := MetricsListenAddr(cfg.MetricsListen)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrBadOption, err)
+		}
+		m.cfg.MetricsListen = addr
+	}
 	for i, p := range cfg.WorkerPorts {
 		m.workers = append(m.workers, &slot{kind: KindWorker, id: i, listen: net.JoinHostPort("127.0.0.1", strconv.Itoa(p))})
 	}
@@ -256,7 +269,15 @@ func (m *Master) Run(ctx context.Context) error {
 	stopSpawner := m.startSpawner()
 	defer stopSpawner()
 	defer close(m.loopDone)
-	err := m.boot(ctx)
+	var err error
+	if m.cfg.MetricsListen != "" {
+		if err = m.metrics.serve(ctx, m.cfg.MetricsListen); err != nil {
+			err = fmt.Errorf("%w: %w", ErrBoot, err)
+		}
+	}
+	if err == nil {
+		err = m.boot(ctx)
+	}
 	if err == nil && ctx.Err() == nil {
 		m.supervise(ctx)
 	}
@@ -313,6 +334,7 @@ func (m *Master) launch(s *slot) error {
 	}
 	s.cur = p
 	m.live++
+	m.metrics.launched(s.kind, s.id, p.pid())
 	m.log.Debug("started", "child", p.name(), "pid", p.pid())
 	return nil
 }
@@ -413,7 +435,9 @@ func (m *Master) handle(e procEvent) {
 		if s == nil || m.stopping || s.cur != nil {
 			return
 		}
-		if err := m.launch(s); err != nil {
+		if err := m.launch(s); err == nil {
+			m.metrics.respawns.WithLabelValues(s.kind).Inc()
+		} else {
 			m.log.Error("respawn failed", "child", e.kind+" "+strconv.Itoa(e.id), "err", err)
 			m.scheduleRespawn(s, true)
 		}
@@ -435,6 +459,7 @@ func (m *Master) slotOf(kind string, id int) *slot {
 }
 
 func (m *Master) handleReport(p *proc, r Report) {
+	m.metrics.onReport(p, r)
 	switch r.Type {
 	case ReportReady:
 		s := p.cur(m)
@@ -483,6 +508,7 @@ func (m *Master) handleExit(p *proc, err error) {
 	if s.cur == p {
 		s.cur = nil
 	}
+	m.metrics.exited(p.kind, p.id, p.pid(), !m.stopping && !p.stopping && !p.rebooting)
 	if p.kind == KindWorker && m.table[p.id] == p.addr && p.addr != "" {
 		delete(m.table, p.id)
 		m.sendTable()

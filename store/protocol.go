@@ -40,6 +40,11 @@ const (
 	ActionPublish     = "publish"
 )
 
+// Actions lists every action above (the label values of the store's op metrics).
+var Actions = []string{ActionInit, ActionSet, ActionAdd, ActionConcat, ActionGet, ActionGetRange, ActionGetAll,
+	ActionCount, ActionHasKey, ActionRemove, ActionRemoveRange, ActionRemoveAll, ActionPop, ActionExpire,
+	ActionUnexpire, ActionGetExpiry, ActionRun, ActionSubscribe, ActionUnsubscribe, ActionPublish}
+
 // Frame types sent by the server.
 const (
 	TypeResponse = "response"

@@ -62,6 +62,9 @@ type ServerOptions struct {
 	WriteTimeout     time.Duration
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
+	// OnCommand, if set, is called after every command a connection sent (init included) with its action and
+	// outcome, from the connection's goroutine; it must be cheap (the metrics' op counters).
+	OnCommand func(action string, err error)
 }
 
 // Server serves one Store over the framed protocol (see the package doc).
@@ -373,6 +376,9 @@ func (sc *serverConn) handle(req *Request) {
 		val = json.RawMessage(fmt.Sprint(n))
 	default:
 		val, err = sc.srv.store.Exec(req)
+	}
+	if sc.srv.opts.OnCommand != nil {
+		sc.srv.opts.OnCommand(req.Action, err)
 	}
 	if req.NoAck {
 		return

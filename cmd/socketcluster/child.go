@@ -18,6 +18,7 @@ import (
 	"github.com/socketcluster-go/socketcluster/balancer"
 	"github.com/socketcluster-go/socketcluster/cluster"
 	"github.com/socketcluster-go/socketcluster/cluster/gctune"
+	"github.com/socketcluster-go/socketcluster/cluster/metrics"
 	"github.com/socketcluster-go/socketcluster/store"
 )
 
@@ -126,10 +127,14 @@ func runStoreChild(ctx context.Context, ch *cluster.Child, log *slog.Logger, std
 		log.Debug("master gone: stopping")
 		cancel()
 	}()
+	reg := metrics.NewProcessRegistry()
+	ops := metrics.NewStoreOps(reg, store.Actions)
+	serveChildMetrics(ctx, ch, log, reg)
 	if err := ch.Report(cluster.Report{Type: cluster.ReportReady, Addr: cfg.Listen}); err != nil {
 		log.Warn("ready report failed", "err", err)
 	}
-	return store.ListenAndServe(ctx, "unix", cfg.Listen, store.ServerOptions{Secret: cfg.Options.DataKey, Logger: log})
+	return store.ListenAndServe(ctx, "unix", cfg.Listen, store.ServerOptions{Secret: cfg.Options.DataKey, Logger: log,
+		OnCommand: ops.Count})
 }
 
 func runBalancerChild(ctx context.Context, ch *cluster.Child, log *slog.Logger, stdout, stderr io.Writer) error {
@@ -153,6 +158,8 @@ func runBalancerChild(ctx context.Context, ch *cluster.Child, log *slog.Logger, 
 	}
 	b := balancer.New(bcfg)
 	b.SetWorkers(cfg.Workers)
+	reg := metrics.NewProcessRegistry()
+	metrics.RegisterBalancer(reg, func() int { return len(b.Workers()) })
 	f := os.NewFile(cluster.ListenerFD, "listener")
 	l, err := net.FileListener(f)
 	_ = f.Close()
@@ -171,6 +178,7 @@ func runBalancerChild(ctx context.Context, ch *cluster.Child, log *slog.Logger, 
 		log.Debug("master gone: stopping")
 		cancel()
 	}()
+	serveChildMetrics(ctx, ch, log, reg)
 	if err := ch.Report(cluster.Report{Type: cluster.ReportReady, Addr: l.Addr().String()}); err != nil {
 		log.Warn("ready report failed", "err", err)
 	}

@@ -53,6 +53,7 @@ func masterFlags() []cli.Flag {
 		&cli.StringFlag{Name: "protocolKey", Usage: "https: PEM private key file (protocolOptions.key)"},
 		&cli.StringFlag{Name: "protocolCert", Usage: "https: PEM certificate chain file (protocolOptions.cert)"},
 		&cli.StringFlag{Name: "protocolPassphrase", Usage: "https: passphrase of an encrypted key (protocolOptions.passphrase)"},
+		&cli.StringFlag{Name: "metricsListen", Usage: "serve every process' Prometheus metrics at /metrics here: PORT (127.0.0.1), HOST:PORT or :PORT (all interfaces); off when empty"},
 		&cli.Float64Flag{Name: "shutdownGrace", Value: cluster.DefaultShutdownGrace.Seconds(), Usage: "how long children may drain on stop or reboot, seconds"},
 	}
 }

@@ -87,6 +87,7 @@ func masterConfig(c *cli.Context) (cluster.MasterConfig, error) {
 		Balancer:            spec,
 		Grace:               seconds(c.Float64("shutdownGrace")),
 		RebootWorkerOnCrash: c.Bool("rebootWorkerOnCrash") && c.Bool("rebootWorkerOnError"),
+		MetricsListen:       c.String("metricsListen"),
 	}, nil
 }
 
