@@ -124,6 +124,7 @@ func (x *masterMetrics) reachable(kind string, id, pid int, addr string) {
 	defer x.mu.Unlock()
 	if t := x.targets[kind+"-"+strconv.Itoa(id)]; t != nil && t.pid == pid && addr != "" {
 		t.url = "http://" + addr + metrics.Path
+		x.log.Debug("metrics at", "kind", kind, "id", id, "addr", addr)
 	}
 }
 
