@@ -9,6 +9,9 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -61,100 +64,394 @@ type Message struct {
 	Raw string
 }
 
-type envelope struct {
-	Event json.RawMessage `json:"event"`
-	Data  json.RawMessage `json:"data"`
-	CID   json.RawMessage `json:"cid"`
-	Error json.RawMessage `json:"error"`
-}
-
 // Decode classifies text. It never fails on content a client may send:
 // anything that is not a JSON object of the expected shape is raw.
 // The only error is ErrEventNameTooLong.
+//
+// Decode makes one pass over text: it validates the whole object with the grammar encoding/json accepts (so the
+// same texts are raw as with json.Unmarshal), keeps the spans of the event, data, cid and error members (matched
+// case-insensitively, the last of duplicates wins, as encoding/json does) and allocates nothing but the unescaped
+// event name when it has escapes.
 func Decode(text string) (Message, error) {
-	if !looksLikeObject(text) || depthExceeds(text, MaxDepth) {
-		return Message{Kind: KindRaw, Raw: text}, nil
-	}
 	var env envelope
-	if err := json.Unmarshal([]byte(text), &env); err != nil {
+	if !env.scan(text) {
 		return Message{Kind: KindRaw, Raw: text}, nil
 	}
-	if truthy(env.Event) {
-		name := eventName(env.Event)
+	if truthy(env.event) {
+		name := eventName(env.event)
 		if len(name) > MaxEventNameLength {
 			return Message{}, ErrEventNameTooLong
 		}
-		return Message{Kind: KindEvent, Event: name, CID: nonNull(env.CID), Data: nonNull(env.Data)}, nil
+		return Message{Kind: KindEvent, Event: name, CID: nonNull(env.cid), Data: nonNull(env.data)}, nil
 	}
-	cid := nonNull(env.CID)
+	cid := nonNull(env.cid)
 	if cid == "" {
 		return Message{Kind: KindRaw, Raw: text}, nil
 	}
-	return Message{Kind: KindResponse, CID: cid, Data: nonNull(env.Data), Error: nonNull(env.Error)}, nil
+	return Message{Kind: KindResponse, CID: cid, Data: nonNull(env.data), Error: nonNull(env.err)}, nil
 }
 
-func looksLikeObject(s string) bool {
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case ' ', '\t', '\n', '\r':
-			continue
-		case '{':
-			return true
+// envelope holds the raw JSON spans of the members Decode looks at ("" when absent).
+type envelope struct {
+	event, data, cid, err string
+}
+
+// scan validates text as one JSON object (surrounding whitespace allowed) nested at most MaxDepth deep and fills
+// the member spans. It reports false for anything else.
+func (env *envelope) scan(text string) bool {
+	i := skipSpace(text, 0)
+	if i >= len(text) || text[i] != '{' {
+		return false
+	}
+	i = skipSpace(text, i+1)
+	if i < len(text) && text[i] == '}' {
+		return skipSpace(text, i+1) == len(text)
+	}
+	for {
+		if i >= len(text) || text[i] != '"' {
+			return false
+		}
+		keyEnd, escaped, ok := scanString(text, i)
+		if !ok {
+			return false
+		}
+		key := text[i+1 : keyEnd-1]
+		if escaped {
+			key = UnquoteString(text[i:keyEnd])
+		}
+		i = skipSpace(text, keyEnd)
+		if i >= len(text) || text[i] != ':' {
+			return false
+		}
+		i = skipSpace(text, i+1)
+		start := i
+		if i, ok = ScanValue(text, i, MaxDepth-1); !ok {
+			return false
+		}
+		switch {
+		case foldEqual(key, "event"):
+			env.event = text[start:i]
+		case foldEqual(key, "data"):
+			env.data = text[start:i]
+		case foldEqual(key, "cid"):
+			env.cid = text[start:i]
+		case foldEqual(key, "error"):
+			env.err = text[start:i]
+		}
+		i = skipSpace(text, i)
+		if i >= len(text) {
+			return false
+		}
+		switch text[i] {
+		case ',':
+			i = skipSpace(text, i+1)
+		case '}':
+			return skipSpace(text, i+1) == len(text)
 		default:
 			return false
 		}
 	}
-	return false
 }
 
-// depthExceeds reports whether the bracket nesting of s goes over max,
-// skipping string contents. It is a cheap guard run before json.Unmarshal.
-func depthExceeds(s string, max int) bool {
-	depth := 0
-	inStr := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if inStr {
-			if c == '\\' {
-				i++
-			} else if c == '"' {
-				inStr = false
-			}
-			continue
+// foldEqual reports whether key equals the lower-case ASCII name ignoring ASCII case. encoding/json also folds
+// two non-ASCII letters (the Kelvin sign and the long s) onto 'k' and 's', which none of the envelope's names
+// contain.
+func foldEqual(key, name string) bool {
+	if len(key) != len(name) {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
 		}
-		switch c {
-		case '"':
-			inStr = true
-		case '{', '[':
-			depth++
-			if depth > max {
-				return true
-			}
-		case '}', ']':
-			depth--
+		if c != name[i] {
+			return false
 		}
 	}
-	return false
+	return true
 }
 
-func nonNull(r json.RawMessage) string {
-	if len(r) == 0 || string(r) == "null" {
+func skipSpace(s string, i int) int {
+	for i < len(s) {
+		switch s[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// ScanValue checks that a JSON value starts at s[i] (no leading whitespace) and returns the index just after it.
+// Objects and arrays may nest depth more levels (0: only scalars); deeper values, and anything encoding/json
+// would reject, report false.
+func ScanValue(s string, i, depth int) (int, bool) {
+	if i >= len(s) {
+		return i, false
+	}
+	switch c := s[i]; {
+	case c == '"':
+		end, _, ok := scanString(s, i)
+		return end, ok
+	case c == '{':
+		if depth <= 0 {
+			return i, false
+		}
+		i = skipSpace(s, i+1)
+		if i < len(s) && s[i] == '}' {
+			return i + 1, true
+		}
+		for {
+			if i >= len(s) || s[i] != '"' {
+				return i, false
+			}
+			end, _, ok := scanString(s, i)
+			if !ok {
+				return i, false
+			}
+			i = skipSpace(s, end)
+			if i >= len(s) || s[i] != ':' {
+				return i, false
+			}
+			if i, ok = ScanValue(s, skipSpace(s, i+1), depth-1); !ok {
+				return i, false
+			}
+			i = skipSpace(s, i)
+			if i >= len(s) {
+				return i, false
+			}
+			switch s[i] {
+			case ',':
+				i = skipSpace(s, i+1)
+			case '}':
+				return i + 1, true
+			default:
+				return i, false
+			}
+		}
+	case c == '[':
+		if depth <= 0 {
+			return i, false
+		}
+		i = skipSpace(s, i+1)
+		if i < len(s) && s[i] == ']' {
+			return i + 1, true
+		}
+		for {
+			var ok bool
+			if i, ok = ScanValue(s, i, depth-1); !ok {
+				return i, false
+			}
+			i = skipSpace(s, i)
+			if i >= len(s) {
+				return i, false
+			}
+			switch s[i] {
+			case ',':
+				i = skipSpace(s, i+1)
+			case ']':
+				return i + 1, true
+			default:
+				return i, false
+			}
+		}
+	case c == '-' || ('0' <= c && c <= '9'):
+		return scanNumber(s, i)
+	case c == 't':
+		return literal(s, i, "true")
+	case c == 'f':
+		return literal(s, i, "false")
+	case c == 'n':
+		return literal(s, i, "null")
+	}
+	return i, false
+}
+
+func literal(s string, i int, lit string) (int, bool) {
+	if len(s)-i >= len(lit) && s[i:i+len(lit)] == lit {
+		return i + len(lit), true
+	}
+	return i, false
+}
+
+// scanNumber checks the JSON number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func scanNumber(s string, i int) (int, bool) {
+	if s[i] == '-' {
+		i++
+	}
+	if i >= len(s) {
+		return i, false
+	}
+	switch {
+	case s[i] == '0':
+		i++
+	case '1' <= s[i] && s[i] <= '9':
+		i = digits(s, i+1)
+	default:
+		return i, false
+	}
+	if i < len(s) && s[i] == '.' {
+		j := digits(s, i+1)
+		if j == i+1 {
+			return j, false
+		}
+		i = j
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		j := digits(s, i)
+		if j == i {
+			return j, false
+		}
+		i = j
+	}
+	return i, true
+}
+
+func digits(s string, i int) int {
+	for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+// scanString checks the string literal starting at s[i] (a quote) and returns the index after its closing quote
+// and whether it has escapes. Like encoding/json it accepts any byte from 0x20 up, invalid UTF-8 included.
+func scanString(s string, i int) (end int, escaped, ok bool) {
+	for i++; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"':
+			return i + 1, escaped, true
+		case c < 0x20:
+			return i, escaped, false
+		case c == '\\':
+			escaped = true
+			i++
+			if i >= len(s) {
+				return i, escaped, false
+			}
+			switch s[i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if len(s)-i < 5 || hex4(s[i+1:i+5]) < 0 {
+					return i, escaped, false
+				}
+				i += 4
+			default:
+				return i, escaped, false
+			}
+		}
+	}
+	return i, escaped, false
+}
+
+func hex4(s string) rune {
+	var r rune
+	for i := 0; i < 4; i++ {
+		c := s[i]
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return -1
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
+}
+
+// UnquoteString decodes a valid JSON string literal (quotes included) exactly as encoding/json does: a \u escape
+// of a surrogate that is not part of a valid pair, and every byte of invalid UTF-8, become U+FFFD.
+func UnquoteString(lit string) string {
+	s := lit[1 : len(lit)-1]
+	plain := true
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' || s[i] >= utf8.RuneSelf {
+			plain = false
+			break
+		}
+	}
+	if plain || (strings.IndexByte(s, '\\') < 0 && utf8.ValidString(s)) {
+		return s
+	}
+	b := make([]byte, 0, len(s)+8)
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '\\':
+			i++
+			switch s[i] {
+			case 'b':
+				b = append(b, '\b')
+			case 'f':
+				b = append(b, '\f')
+			case 'n':
+				b = append(b, '\n')
+			case 'r':
+				b = append(b, '\r')
+			case 't':
+				b = append(b, '\t')
+			case 'u':
+				r := hex4(s[i+1 : i+5])
+				i += 4
+				if utf16.IsSurrogate(r) {
+					if len(s)-i >= 7 && s[i+1] == '\\' && s[i+2] == 'u' {
+						if r2 := hex4(s[i+3 : i+7]); r2 >= 0 {
+							if dec := utf16.DecodeRune(r, r2); dec != unicode.ReplacementChar {
+								b = utf8.AppendRune(b, dec)
+								i += 7
+								continue
+							}
+						}
+					}
+					r = unicode.ReplacementChar
+				}
+				b = utf8.AppendRune(b, r)
+			default: // '"', '\\', '/'
+				b = append(b, s[i])
+			}
+			i++
+		case c < utf8.RuneSelf:
+			b = append(b, c)
+			i++
+		default:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				b = utf8.AppendRune(b, unicode.ReplacementChar)
+			} else {
+				b = append(b, s[i:i+size]...)
+			}
+			i += size
+		}
+	}
+	return string(b)
+}
+
+func nonNull(r string) string {
+	if r == "null" {
 		return ""
 	}
-	return string(r)
+	return r
 }
 
 // truthy applies JavaScript truthiness to a JSON value.
-func truthy(r json.RawMessage) bool {
-	if len(r) == 0 {
-		return false
-	}
-	switch string(r) {
-	case "null", "false", `""`, "0", "-0":
+func truthy(r string) bool {
+	switch r {
+	case "", "null", "false", `""`, "0", "-0":
 		return false
 	}
 	if r[0] == '-' || (r[0] >= '0' && r[0] <= '9') {
-		f, err := strconv.ParseFloat(string(r), 64)
+		f, err := strconv.ParseFloat(r, 64)
 		return err == nil && f != 0
 	}
 	return true
@@ -162,14 +459,11 @@ func truthy(r json.RawMessage) bool {
 
 // eventName turns the JSON event value into the string a JavaScript
 // receiver would use as a property key.
-func eventName(r json.RawMessage) string {
+func eventName(r string) string {
 	if r[0] == '"' {
-		var s string
-		if json.Unmarshal(r, &s) == nil {
-			return s
-		}
+		return UnquoteString(r)
 	}
-	return string(r)
+	return r
 }
 
 // AppendEvent appends {"event":<event>,"data":<data>,"cid":<cid>} with the key
