@@ -71,6 +71,7 @@ type config struct {
 	runs             int
 	jsonOut          string
 	serverLog        bool
+	serverMetrics    bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -98,6 +99,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.runs, "runs", 1, "repeat every scenario; figures are the medians")
 	fs.StringVar(&c.jsonOut, "json", "", "also write the results as JSON to this file ('-' for stdout)")
 	fs.BoolVar(&c.serverLog, "server-log", false, "copy the servers' output to stderr")
+	fs.BoolVar(&c.serverMetrics, "server-metrics", true, "start the server with --metricsListen and add its own figures (srv_*) to each scenario")
 	if err := fs.Parse(args); err != nil {
 		return c, fmt.Errorf("%w: %v", ErrUsage, err)
 	}
@@ -263,7 +265,8 @@ func runOne(ctx context.Context, cfg config, scenario string, base bool, progres
 		if cfg.serverArgs != "" {
 			extra = strings.Fields(cfg.serverArgs)
 		}
-		t, err = startServer(ctx, serverConfig{bin: cfg.serverBin, worker: cfg.worker, workers: cfg.workers, extra: extra}, logw)
+		t, err = startServer(ctx, serverConfig{bin: cfg.serverBin, worker: cfg.worker, workers: cfg.workers, extra: extra,
+			metrics: cfg.serverMetrics}, logw)
 	}
 	if err != nil {
 		return result{}, err
@@ -282,6 +285,15 @@ func runOne(ctx context.Context, cfg config, scenario string, base bool, progres
 		return result{}, fmt.Errorf("%s: %w", t.name, err)
 	}
 	fmt.Fprintf(progress, "%s on %s (%s)\n", scenario, t.name, t.host)
+	r, err := runScenario(ctx, cfg, scenario, t, d, progress)
+	if err == nil {
+		addServerMetrics(ctx, t, &r, progress)
+	}
+	return r, err
+}
+
+// runScenario runs one scenario against a started target.
+func runScenario(ctx context.Context, cfg config, scenario string, t *target, d *dialer, progress io.Writer) (result, error) {
 	switch scenario {
 	case "echo":
 		return runEcho(ctx, t, d, false, cfg.clients, cfg.warmup, cfg.duration, progress)

@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"google.golang.org/protobuf/proto"
 )
 
 // TestMain lets the test binary serve the baseline when re-executed by startBaseline, as scbench itself does.
@@ -62,6 +66,9 @@ func TestTinyRunAgainstBaselineAndServer(t *testing.T) {
 		{"conns-ws", "server", "rss_per_conn"},
 		{"conns-polling", "server", "connections_per_s"},
 		{"echo-polling", "server", "rpc_per_s"},
+		{"echo-ws", "server", "srv_messages_in"},
+		{"echo-ws", "server", "srv_rpc_mean"},
+		{"fanout", "server", "srv_messages_out"},
 	}
 	for _, w := range want {
 		r := find(results, w.scenario, w.target)
@@ -88,6 +95,18 @@ func TestTinyRunAgainstBaselineAndServer(t *testing.T) {
 	if r := find(results, "echo-polling", "server"); r != nil {
 		if r.Baseline != "echo-ws" || r.Metrics[0].Ratio <= 0 {
 			t.Errorf("echo-polling: no ratio to the WebSocket baseline: %+v", r)
+		}
+	}
+	if r := find(results, "echo-ws", "server"); r != nil {
+		in, _ := r.get("srv_messages_in")
+		rpc, _ := r.get("rpc_per_s")
+		if in <= 0 || rpc <= 0 {
+			t.Errorf("echo-ws: server counted %v messages in while the clients measured %v rpc/s", in, rpc)
+		}
+	}
+	if r := find(results, "echo-ws", "baseline"); r != nil {
+		if _, ok := r.get("srv_messages_in"); ok {
+			t.Error("the baseline has server metrics")
 		}
 	}
 	var table strings.Builder
@@ -176,5 +195,41 @@ func TestMedians(t *testing.T) {
 	}
 	if v, _ := got[1].get("rpc_per_s"); v != 3 {
 		t.Errorf("server median = %v, want 3", v)
+	}
+}
+
+func TestHistogramQuantile(t *testing.T) {
+	bucket := func(ub float64, n uint64) *dto.Bucket {
+		return &dto.Bucket{UpperBound: proto.Float64(ub), CumulativeCount: proto.Uint64(n)}
+	}
+	hist := func(count uint64, sum float64, bs ...*dto.Bucket) *dto.Metric {
+		return &dto.Metric{Histogram: &dto.Histogram{SampleCount: proto.Uint64(count), SampleSum: proto.Float64(sum), Bucket: bs}}
+	}
+	// two processes, buckets 1, 2, 4 (+Inf implied)
+	f := &dto.MetricFamily{Metric: []*dto.Metric{
+		hist(4, 5, bucket(1, 2), bucket(2, 4), bucket(4, 4)),
+		hist(6, 15, bucket(1, 0), bucket(2, 2), bucket(4, 5)),
+	}}
+	h := mergedHistogram(f)
+	tests := []struct {
+		q, want float64
+	}{
+		{0.2, 1},    // rank 2 = all of bucket (0,1]
+		{0.1, 0.5},  // rank 1: half of (0,1]
+		{0.5, 1.75}, // rank 5: 3 of the 4 in (1,2]
+		{0.9, 4},    // rank 9 = all 9 in the finite buckets
+		{0.95, 4},   // rank 9.5 falls in +Inf: the highest finite bound
+	}
+	if h.count != 10 || h.sum != 20 {
+		t.Fatalf("merged count %d sum %v", h.count, h.sum)
+	}
+	for _, tt := range tests {
+		got := h.quantile(tt.q)
+		if math.Abs(got-tt.want) > 1e-9 {
+			t.Errorf("q%v = %v, want %v", tt.q, got, tt.want)
+		}
+	}
+	if got := mergedHistogram(&dto.MetricFamily{}).quantile(0.5); got != 0 {
+		t.Errorf("empty histogram quantile %v", got)
 	}
 }

@@ -47,6 +47,8 @@ type target struct {
 	// pids returns the server's processes now (nil when unknown, e.g. --url).
 	pids func() []int
 	stop func()
+	// metricsURL is the server's master /metrics ("" when not known).
+	metricsURL string
 }
 
 func (t *target) wsURL() string { return "ws://" + t.host + enginePath + "?EIO=3&transport=websocket" }
@@ -266,6 +268,8 @@ type serverConfig struct {
 	worker  string
 	workers int
 	extra   []string // more flags for the server
+	// metrics enables the master's /metrics on a free loopback port (read at the end of each scenario).
+	metrics bool
 }
 
 // startServer starts the socketcluster binary on an ephemeral loopback port.
@@ -276,9 +280,20 @@ func startServer(ctx context.Context, cfg serverConfig, logw io.Writer) (*target
 	}
 	args := append([]string{"--workerController", worker, "--port", "0", "--listen", "127.0.0.1",
 		"--appName", "scbench", "--logLevel", "1", "--workers", strconv.Itoa(cfg.workers)}, cfg.extra...)
+	metricsAddr := ""
+	if cfg.metrics {
+		if metricsAddr, err = freeLoopbackAddr(); err != nil {
+			return nil, fmt.Errorf("%w: metrics port: %v", ErrServerStart, err)
+		}
+		args = append(args, "--metricsListen", metricsAddr)
+	}
 	cmd := exec.CommandContext(ctx, cfg.bin, args...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	return startProcess("server", cmd, regexp.MustCompile(`Port: (\d+)`), regexp.MustCompile(`SocketCluster started`), logw)
+	t, err := startProcess("server", cmd, regexp.MustCompile(`Port: (\d+)`), regexp.MustCompile(`SocketCluster started`), logw)
+	if t != nil && metricsAddr != "" {
+		t.metricsURL = "http://" + metricsAddr + "/metrics"
+	}
+	return t, err
 }
 
 // startBaseline re-executes scbench (or the test binary) as the baseline server.
