@@ -20,6 +20,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/socketcluster-go/socketcluster/cluster/handoff"
 )
 
 // Defaults of the balancer's timeouts and limits.
@@ -91,8 +93,10 @@ type Config struct {
 type target struct {
 	id     int
 	addr   string
-	active atomic.Int64 // open requests and tunnels through this balancer
-	down   atomic.Bool  // a dial was refused; skipped until the next table
+	entry  string          // the table entry: addr and the handoff socket
+	sender *handoff.Sender // nil: the worker takes no handoffs
+	active atomic.Int64    // open requests and tunnels through this balancer
+	down   atomic.Bool     // a dial was refused; skipped until the next table
 }
 
 // Balancer routes requests to the live workers.
@@ -112,6 +116,8 @@ type Balancer struct {
 
 	tunnelMu sync.Mutex
 	tunnels  map[*tunnel]struct{} // nil once Serve stopped taking tunnels
+
+	draining atomic.Bool // Serve is stopping: no more handoffs
 }
 
 // New makes a balancer with an empty worker table.
@@ -230,20 +236,26 @@ func (b *Balancer) pickOther(tried map[*target]bool) *target {
 	return best
 }
 
-// SetWorkers replaces the table of live workers (id -> host:port). Open
+// SetWorkers replaces the table of live workers (id -> host:port, or
+// handoff.JoinEntry of host:port and the worker's handoff socket). Open
 // counters of unchanged entries are kept. Any goroutine.
 func (b *Balancer) SetWorkers(table map[int]string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	next := make(map[int]*target, len(table))
 	order := make([]*target, 0, len(table))
-	for id, addr := range table {
+	for id, entry := range table {
 		t := b.workers[id]
-		if t == nil || t.addr != addr {
-			t = b.newTarget(id, addr)
+		if t == nil || t.entry != entry {
+			t = b.newTarget(id, entry)
 		}
 		next[id] = t
 		order = append(order, t)
+	}
+	for id, t := range b.workers {
+		if next[id] != t && t.sender != nil {
+			t.sender.Close()
+		}
 	}
 	sort.Slice(order, func(i, j int) bool { return order[i].id < order[j].id })
 	b.workers = next
@@ -258,13 +270,18 @@ func (b *Balancer) Workers() map[int]string {
 	defer b.mu.RUnlock()
 	m := make(map[int]string, len(b.workers))
 	for id, t := range b.workers {
-		m[id] = t.addr
+		m[id] = t.entry
 	}
 	return m
 }
 
-func (b *Balancer) newTarget(id int, addr string) *target {
-	return &target{id: id, addr: addr}
+func (b *Balancer) newTarget(id int, entry string) *target {
+	addr, path := handoff.SplitEntry(entry)
+	t := &target{id: id, addr: addr, entry: entry}
+	if path != "" && handoff.Supported {
+		t.sender = handoff.NewSender(path)
+	}
+	return t
 }
 
 // ServeHTTP routes one request.
@@ -284,6 +301,9 @@ func (b *Balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	t.active.Add(1)
 	defer t.active.Add(-1)
 	if upgrade {
+		if b.canHandoff(t, r) && b.handoff(t, w, r) {
+			return
+		}
 		b.tunnel(t, w, r)
 		return
 	}
@@ -533,42 +553,13 @@ func (b *Balancer) tunnel(t *target, w http.ResponseWriter, r *http.Request) {
 		b.proxyError(t, w, r, errors.New("connection cannot be hijacked"))
 		return
 	}
-	backend, err := b.dialer.DialContext(r.Context(), "tcp", t.addr)
-	tried := map[*target]bool{}
-	for attempt := 0; attempt < maxRetries && isDialError(err); attempt++ {
-		t.down.Store(true)
-		tried[t] = true
-		alt := b.pickOther(tried)
-		if alt == nil {
-			break
-		}
-		alt.active.Add(1)
-		defer alt.active.Add(-1)
-		t = alt
-		backend, err = b.dialer.DialContext(r.Context(), "tcp", t.addr)
-	}
+	backend, t, release, err := b.dialWorker(r.Context(), t)
+	defer release()
 	if err != nil {
 		b.proxyError(t, w, r, err)
 		return
 	}
-	out := r.Clone(context.Background())
-	out.Body = nil
-	out.ContentLength = 0
-	prior := out.Header.Get("X-Forwarded-For")
-	ip := clientIP(r)
-	if prior != "" {
-		ip = prior + ", " + ip
-	}
-	out.Header.Set("X-Forwarded-For", ip)
-	proto := "http"
-	if r.TLS != nil {
-		proto = "https"
-	}
-	out.Header.Set("X-Forwarded-Proto", proto)
-	out.Header.Set("X-Forwarded-Host", r.Host)
-	if p := localPort(r); p != "" {
-		out.Header.Set("X-Forwarded-Port", p)
-	}
+	out := forwardedRequest(r)
 	_ = backend.SetWriteDeadline(time.Now().Add(b.cfg.DialTimeout))
 	bw := bufio.NewWriter(backend)
 	if err := out.Write(bw); err == nil {
@@ -594,20 +585,75 @@ func (b *Balancer) tunnel(t *target, w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	tn := &tunnel{client: client, backend: backend}
+	b.startTunnel(t, &tunnel{client: client, backend: backend})
+}
+
+// dialWorker connects to t or, when t refuses, to up to maxRetries other
+// live workers; it returns the worker connected to. release ends the load
+// accounting of the alternatives tried.
+func (b *Balancer) dialWorker(ctx context.Context, t *target) (net.Conn, *target, func(), error) {
+	var alts []*target
+	release := func() {
+		for _, a := range alts {
+			a.active.Add(-1)
+		}
+	}
+	backend, err := b.dialer.DialContext(ctx, "tcp", t.addr)
+	tried := map[*target]bool{}
+	for attempt := 0; attempt < maxRetries && isDialError(err); attempt++ {
+		t.down.Store(true)
+		tried[t] = true
+		alt := b.pickOther(tried)
+		if alt == nil {
+			break
+		}
+		alt.active.Add(1)
+		alts = append(alts, alt)
+		t = alt
+		backend, err = b.dialer.DialContext(ctx, "tcp", t.addr)
+	}
+	return backend, t, release, err
+}
+
+// startTunnel runs tn on its own goroutine so that the request's net/http
+// goroutine ends and its connection state (a 4 KB read buffer, the hijack's
+// write buffer, the request) is released for the tunnel's life.
+func (b *Balancer) startTunnel(t *target, tn *tunnel) {
 	if !b.addTunnel(tn) {
 		tn.close()
 		return
 	}
-	// The tunnel runs on its own goroutine so that this request's net/http
-	// goroutine ends and its connection state (a 4 KB read buffer, the
-	// hijack's write buffer, the request) is released for the tunnel's life.
 	t.active.Add(1)
 	go func() {
 		defer t.active.Add(-1)
 		defer b.removeTunnel(tn)
 		tn.run()
 	}()
+}
+
+// forwardedRequest is the upgrade request as a worker gets it: the client's
+// head plus X-Forwarded-For (the client's address appended), -Proto, -Host
+// and -Port.
+func forwardedRequest(r *http.Request) *http.Request {
+	out := r.Clone(context.Background())
+	out.Body = nil
+	out.ContentLength = 0
+	prior := out.Header.Get("X-Forwarded-For")
+	ip := clientIP(r)
+	if prior != "" {
+		ip = prior + ", " + ip
+	}
+	out.Header.Set("X-Forwarded-For", ip)
+	proto := "http"
+	if r.TLS != nil {
+		proto = "https"
+	}
+	out.Header.Set("X-Forwarded-Proto", proto)
+	out.Header.Set("X-Forwarded-Host", r.Host)
+	if p := localPort(r); p != "" {
+		out.Header.Set("X-Forwarded-Port", p)
+	}
+	return out
 }
 
 // tunnel is one spliced client <-> worker connection pair.
@@ -702,6 +748,7 @@ func (b *Balancer) Serve(ctx context.Context, l net.Listener, grace time.Duratio
 	case serveErr = <-errc:
 	case <-ctx.Done():
 	}
+	b.draining.Store(true)
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
@@ -725,6 +772,7 @@ func (b *Balancer) Serve(ctx context.Context, l net.Listener, grace time.Duratio
 		<-tick.C
 	}
 	b.transport.CloseIdleConnections()
+	b.closeSenders()
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return fmt.Errorf("balancer: %w", serveErr)
 	}
