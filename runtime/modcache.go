@@ -2,11 +2,11 @@ package runtime
 
 import (
 	"crypto/sha256"
-	"encoding/json"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/dop251/goja"
 	"github.com/dop251/goja/parser"
@@ -16,12 +16,19 @@ import (
 // per load and not cached.
 const DefaultProgramCacheEntries = 8192
 
+// rewriteVersion names the source transformations applied before parsing (the module wrapper and
+// rewriteUnicodeProps). It is part of every cache key and of the module-cache manifest format, so a change to
+// either must bump it.
+const rewriteVersion = 1
+
 // programCache holds compiled CommonJS modules shared by every Loop of the process (goja programs are immutable
-// and may run in many runtimes), keyed by path and source hash, so the second worker of a host starts without
-// recompiling Express and friends.
+// and may run in many runtimes), keyed by path and source hash, so a second Loop, and the prefetcher working
+// ahead of the Loop (modulecache.go), hand programs over without recompiling. inflight marks keys being compiled,
+// so a Loop needing a module the prefetcher is compiling waits for it instead of compiling it twice.
 var programCache struct {
 	sync.Mutex
-	m map[[sha256.Size]byte]*goja.Program
+	m        map[[sha256.Size]byte]*goja.Program
+	inflight map[[sha256.Size]byte]chan struct{}
 }
 
 var programCacheHits, programCacheMisses atomic.Int64
@@ -31,31 +38,81 @@ func ProgramCacheStats() (hits, misses int64) {
 	return programCacheHits.Load(), programCacheMisses.Load()
 }
 
-// compileModule compiles a CommonJS source (already BOM/shebang-stripped) wrapped in the module function, with
-// the engine workarounds applied, reusing a cached program when the same path had the same source before.
-func compileModule(path string, src []byte) (*goja.Program, error) {
+// programKey identifies a compiled module: the rewrite version, its path (programs carry the file name in
+// stack traces) and a hash of its source.
+func programKey(path string, src []byte) [sha256.Size]byte {
 	h := sha256.New()
+	h.Write([]byte{rewriteVersion, 0})
 	h.Write([]byte(path))
 	h.Write([]byte{0})
 	h.Write(src)
 	var key [sha256.Size]byte
 	h.Sum(key[:0])
-	programCache.Lock()
-	prg, ok := programCache.m[key]
-	programCache.Unlock()
-	if ok {
+	return key
+}
+
+// compileModule compiles a CommonJS source (already BOM/shebang-stripped) wrapped in the module function, with
+// the engine workarounds applied, reusing a cached program when the same path had the same source before.
+func compileModule(path string, src []byte) (*goja.Program, error) {
+	loadStats.modules.Add(1)
+	prg, hit, err := cachedCompile(path, src, false)
+	if hit {
 		programCacheHits.Add(1)
-		return prg, nil
+		loadStats.hits.Add(1)
+	} else {
+		programCacheMisses.Add(1)
 	}
-	programCacheMisses.Add(1)
-	code := rewriteUnicodeProps(string(src))
-	ast, err := parser.ParseFile(nil, path, moduleWrapperPrefix+code+"\n})", 0)
-	if err != nil {
-		return nil, err
+	return prg, err
+}
+
+// cachedCompile returns the cached program of path/src or compiles and caches it; hit reports a cache hit
+// (possibly after waiting for another goroutine compiling the same key). prefetch marks the prefetcher's calls:
+// they never wait, so a key already being compiled is skipped.
+func cachedCompile(path string, src []byte, prefetch bool) (prg *goja.Program, hit bool, err error) {
+	key := programKey(path, src)
+	waited := false
+	for {
+		programCache.Lock()
+		if prg, ok := programCache.m[key]; ok {
+			programCache.Unlock()
+			return prg, true, nil
+		}
+		ch, busy := programCache.inflight[key]
+		if !busy || waited {
+			break
+		}
+		programCache.Unlock()
+		if prefetch {
+			return nil, true, nil
+		}
+		t0 := time.Now()
+		<-ch
+		since(&loadStats.waitNanos, t0)
+		waited = true // a failed compile is not cached: compile here to get the error
 	}
-	prg, err = goja.CompileAST(ast, false)
+	if programCache.inflight == nil {
+		programCache.inflight = map[[sha256.Size]byte]chan struct{}{}
+	}
+	done := make(chan struct{})
+	programCache.inflight[key] = done
+	programCache.Unlock()
+	defer func() {
+		programCache.Lock()
+		if programCache.inflight[key] == done {
+			delete(programCache.inflight, key)
+		}
+		programCache.Unlock()
+		close(done)
+	}()
+	if prefetch {
+		t0 := time.Now()
+		prg, err = compileSource(path, src, nil)
+		since(&loadStats.prefetchNanos, t0)
+	} else {
+		prg, err = compileSource(path, src, &loadStats.loopPhases)
+	}
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	programCache.Lock()
 	if programCache.m == nil {
@@ -65,7 +122,27 @@ func compileModule(path string, src []byte) (*goja.Program, error) {
 		programCache.m[key] = prg
 	}
 	programCache.Unlock()
-	return prg, nil
+	return prg, false, nil
+}
+
+// compileSource applies the engine workarounds, parses and compiles one module source, adding the time of each
+// phase to ph (when not nil).
+func compileSource(path string, src []byte, ph *phaseTimes) (*goja.Program, error) {
+	t0 := time.Now()
+	code := rewriteUnicodeProps(string(src))
+	t1 := time.Now()
+	ast, err := parser.ParseFile(nil, path, moduleWrapperPrefix+code+"\n})", 0)
+	t2 := time.Now()
+	var prg *goja.Program
+	if err == nil {
+		prg, err = goja.CompileAST(ast, false)
+	}
+	if ph != nil {
+		ph.rewrite.Add(int64(t1.Sub(t0)))
+		ph.parse.Add(int64(t2.Sub(t1)))
+		since(&ph.compile, t2)
+	}
+	return prg, err
 }
 
 // unsupportedSyntax reports compile errors caused by syntax goja does not implement (as opposed to broken code).
@@ -81,17 +158,11 @@ func (l *Loop) legacyMain(path string) string {
 	for i := 0; i < 8 && l.fsys.inside(dir); i++ {
 		pj := filepath.Join(dir, "package.json")
 		if l.fsys.isFile(pj) {
-			data, err := l.fsys.ReadFile(pj)
-			if err != nil {
+			meta, ok := l.packageMeta(dir)
+			if !ok || meta.main == "" {
 				return ""
 			}
-			var meta struct {
-				Main string `json:"main"`
-			}
-			if json.Unmarshal(data, &meta) != nil || meta.Main == "" {
-				return ""
-			}
-			for _, cand := range []string{meta.Main, meta.Main + ".js", filepath.Join(meta.Main, "index.js")} {
+			for _, cand := range []string{meta.main, meta.main + ".js", filepath.Join(meta.main, "index.js")} {
 				p := filepath.Join(dir, cand)
 				if p != path && l.fsys.isFile(p) {
 					return p

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/dop251/goja"
 	"github.com/dop251/goja/parser"
@@ -89,7 +90,9 @@ func (l *Loop) requireFrom(id, dir, file string) (goja.Value, error) {
 	if v, ok, err := l.coreModule(id); ok || err != nil {
 		return v, err
 	}
+	t0 := time.Now()
 	path, err := l.resolve(id, dir, file)
+	since(&loadStats.resolve, t0)
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +136,9 @@ func (l *Loop) load(path string, isMain bool) (goja.Value, error) {
 			return o.Get("exports"), nil
 		}
 	}
+	t0 := time.Now()
 	src, err := l.fsys.ReadFile(path)
+	since(&loadStats.read, t0)
 	if err != nil {
 		return nil, &ModuleError{Code: "MODULE_NOT_FOUND", Err: ErrModuleNotFound, Message: fmt.Sprintf("Cannot find module '%s'", path)}
 	}
@@ -171,9 +176,7 @@ func (l *Loop) load(path string, isMain bool) (goja.Value, error) {
 		_ = mod.Set("loaded", true)
 		return v, nil
 	}
-	if bytes.HasPrefix(src, []byte("#!")) {
-		src = append([]byte("//"), src[2:]...)
-	}
+	src = moduleSource(src)
 	prg, err := compileModule(path, src)
 	if err != nil {
 		if alt := l.legacyMain(path); alt != "" && unsupportedSyntax(err) {
@@ -187,6 +190,7 @@ func (l *Loop) load(path string, isMain bool) (goja.Value, error) {
 		}
 		return fail(syntaxError(path, err))
 	}
+	noteLoaded(path)
 	fnv, err := l.vm.RunProgram(prg)
 	if err != nil {
 		return fail(l.convertError(err))
@@ -405,28 +409,20 @@ func (l *Loop) resolvePackage(nm, pkg, sub, id string) (string, bool, error) {
 	if !l.fsys.isDir(pkgDir) {
 		return "", false, nil
 	}
-	if data, err := l.fsys.ReadFile(filepath.Join(pkgDir, "package.json")); err == nil {
-		var meta map[string]json.RawMessage
-		if json.Unmarshal(data, &meta) == nil {
-			if raw, ok := meta["exports"]; ok && string(raw) != "null" {
-				exp, err := decodeOrdered(raw)
-				if err == nil {
-					target, found := exportsTarget(exp, "."+sub)
-					if !found {
-						return "", false, &ModuleError{Code: "ERR_PACKAGE_PATH_NOT_EXPORTED", Err: ErrModuleNotFound,
-							Message: fmt.Sprintf("Package subpath '.%s' is not defined by \"exports\" in %s", sub, filepath.Join(pkgDir, "package.json"))}
-					}
-					p := filepath.Clean(filepath.Join(pkgDir, target))
-					if !strings.HasPrefix(p, pkgDir+string(filepath.Separator)) && p != pkgDir {
-						return "", false, nil
-					}
-					if l.fsys.isFile(p) {
-						return p, true, nil
-					}
-					return "", false, nil
-				}
-			}
+	if meta, ok := l.packageMeta(pkgDir); ok && meta.exports != nil {
+		target, found := exportsTarget(meta.exports, "."+sub)
+		if !found {
+			return "", false, &ModuleError{Code: "ERR_PACKAGE_PATH_NOT_EXPORTED", Err: ErrModuleNotFound,
+				Message: fmt.Sprintf("Package subpath '.%s' is not defined by \"exports\" in %s", sub, filepath.Join(pkgDir, "package.json"))}
 		}
+		p := filepath.Clean(filepath.Join(pkgDir, target))
+		if !strings.HasPrefix(p, pkgDir+string(filepath.Separator)) && p != pkgDir {
+			return "", false, nil
+		}
+		if l.fsys.isFile(p) {
+			return p, true, nil
+		}
+		return "", false, nil
 	}
 	target := filepath.Join(nm, pkg+sub)
 	if p, ok := l.loadAsFile(target); ok {
@@ -460,19 +456,14 @@ func (l *Loop) loadAsDir(p string) (string, bool) {
 	if !l.fsys.isDir(p) {
 		return "", false
 	}
-	if data, err := l.fsys.ReadFile(filepath.Join(p, "package.json")); err == nil {
-		var meta struct {
-			Main string `json:"main"`
-		}
-		if json.Unmarshal(data, &meta) == nil && meta.Main != "" {
-			m := filepath.Join(p, meta.Main)
-			if l.fsys.inside(m) {
-				if f, ok := l.loadAsFile(m); ok {
-					return f, true
-				}
-				if f, ok := l.loadIndex(m); ok {
-					return f, true
-				}
+	if meta, ok := l.packageMeta(p); ok && meta.main != "" {
+		m := filepath.Join(p, meta.main)
+		if l.fsys.inside(m) {
+			if f, ok := l.loadAsFile(m); ok {
+				return f, true
+			}
+			if f, ok := l.loadIndex(m); ok {
+				return f, true
 			}
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -19,8 +20,12 @@ import (
 	"github.com/socketcluster-go/socketcluster/cluster"
 	"github.com/socketcluster-go/socketcluster/cluster/gctune"
 	"github.com/socketcluster-go/socketcluster/cluster/metrics"
+	jsrt "github.com/socketcluster-go/socketcluster/runtime"
 	"github.com/socketcluster-go/socketcluster/store"
 )
+
+// processStart approximates the process's start (package initialisation) for the start-up log.
+var processStart = time.Now()
 
 // childHardStopMargin: a child still running this long after its grace
 // period ended (stuck in JavaScript, say) exits anyway.
@@ -82,6 +87,12 @@ func childMain(ctx context.Context, stdout, stderr io.Writer, run childRun) erro
 
 func runWorkerChild(ctx context.Context, ch *cluster.Child, log *slog.Logger, stdout, stderr io.Writer) error {
 	cfg := ch.Config()
+	began := time.Now()
+	appDir := filepath.Dir(absPath(cfg.Options.WorkerController))
+	modCache := openModuleCache(log)
+	if modCache != nil {
+		defer modCache.Prefetch(appDir).Stop()
+	}
 	wcfg := cluster.WorkerConfig{Options: cfg.Options, Logger: log, Stdout: stdout, Stderr: stderr}
 	addClientFiles(&wcfg)
 	engines, err := cluster.DialEngines(ctx, cfg.Stores, cfg.StoreURL, cfg.Options.DataKey, log)
@@ -90,9 +101,16 @@ func runWorkerChild(ctx context.Context, ch *cluster.Child, log *slog.Logger, st
 	}
 	defer engines.Close()
 	engines.Apply(&wcfg)
+	dialed := time.Now()
 	w, err := cluster.NewWorker(wcfg)
 	if err != nil {
 		return err
+	}
+	logStartup(log, began, dialed)
+	if modCache != nil {
+		if err := modCache.Record(appDir); err != nil {
+			log.Debug("module cache not written", "err", err)
+		}
 	}
 	l, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -114,6 +132,42 @@ func runWorkerChild(ctx context.Context, ch *cluster.Child, log *slog.Logger, st
 		log.Warn("ready report failed", "err", err)
 	}
 	return w.Serve(ctx, l, time.Duration(cfg.GraceMillis)*time.Millisecond)
+}
+
+// openModuleCache opens the host-wide module cache named by jsrt.ModuleCacheEnv (set by the master from
+// --moduleCache); nil when it is off or cannot be used (start-up then just compiles everything itself).
+func openModuleCache(log *slog.Logger) *jsrt.ModuleCache {
+	dir := os.Getenv(jsrt.ModuleCacheEnv)
+	if dir == jsrt.ModuleCacheOff {
+		return nil
+	}
+	c, err := jsrt.OpenModuleCache(dir, log)
+	if err != nil {
+		log.Debug("module cache off", "err", err)
+		return nil
+	}
+	return c
+}
+
+// logStartup reports at Debug where the worker's start-up went: process start to dialed stores, then loading
+// the worker controller (run(worker) included), split by module-loading phase (runtime.LoadStats). "bodies" is
+// what is left of the load: running module bodies and run(worker), creating the VM, GC.
+func logStartup(log *slog.Logger, began, dialed time.Time) {
+	if !log.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	now := time.Now()
+	s := jsrt.ReadLoadStats()
+	load := now.Sub(dialed)
+	bodies := load - s.Resolve - s.Read - s.Rewrite - s.Parse - s.Compile - s.PrefetchWait
+	log.Debug("start-up", "total", now.Sub(processStart).Round(time.Microsecond),
+		"init", began.Sub(processStart).Round(time.Microsecond), "dial", dialed.Sub(began).Round(time.Microsecond),
+		"load", load.Round(time.Microsecond), "modules", s.Modules, "cacheHits", s.CacheHits,
+		"prefetched", s.Prefetched, "prefetchCPU", s.PrefetchCPU.Round(time.Microsecond),
+		"prefetchWait", s.PrefetchWait.Round(time.Microsecond),
+		"resolve", s.Resolve.Round(time.Microsecond), "read", s.Read.Round(time.Microsecond),
+		"rewrite", s.Rewrite.Round(time.Microsecond), "parse", s.Parse.Round(time.Microsecond),
+		"compile", s.Compile.Round(time.Microsecond), "bodies", bodies.Round(time.Microsecond))
 }
 
 // runStoreChild serves one store (spec 4.1) on its UNIX socket; the master

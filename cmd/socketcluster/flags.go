@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/socketcluster-go/socketcluster/cluster"
+	jsrt "github.com/socketcluster-go/socketcluster/runtime"
 )
 
 // masterFlags are the SocketCluster master options under their SC names.
@@ -40,6 +41,7 @@ func masterFlags() []cli.Flag {
 		&cli.Float64Flag{Name: "workerStatusInterval", Value: cluster.DefaultWorkerStatusInterval.Seconds(), Usage: "period of worker status figures, seconds"},
 		&cli.Float64Flag{Name: "headerTimeout", Value: cluster.DefaultReadHeaderTimeout.Seconds(), Usage: "max time a client may take to send its request headers (slowloris guard), seconds"},
 		&cli.Float64Flag{Name: "handlerBudget", Value: cluster.DefaultHandlerBudget.Seconds(), Usage: "max run time of one JavaScript handler before it is interrupted, seconds"},
+		&cli.StringFlag{Name: "moduleCache", EnvVars: []string{jsrt.ModuleCacheEnv}, Usage: "directory where workers keep, per app, the list of modules their start-up loads, so the next workers compile them in parallel ahead of need; \"off\" disables it (default: <user cache dir>/socketcluster/modules)"},
 		&cli.StringFlag{Name: "protocol", Value: "http", Usage: "http or https (TLS terminates at the balancers)"},
 		&cli.StringFlag{Name: "workers", Usage: "number of worker processes, or a comma list of their loopback ports (default: one per CPU)"},
 		&cli.StringFlag{Name: "balancers", Usage: "number of balancer processes sharing the public port (default 1)"},

@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/socketcluster-go/socketcluster/cluster"
+	jsrt "github.com/socketcluster-go/socketcluster/runtime"
 )
 
 func logLevel(n int) slog.Level {
@@ -113,6 +114,12 @@ func startMaster(c *cli.Context, cfg cluster.MasterConfig, stdout, stderr io.Wri
 	log := slog.New(newLineHandler(out, logLevel(cfg.Options.LogLevel))).With("proc", "master")
 	cfg.Logger = log
 	cfg.Output = out
+	if c.IsSet("moduleCache") {
+		// Workers inherit the master's environment: that is how the directory reaches them.
+		if err := os.Setenv(jsrt.ModuleCacheEnv, c.String("moduleCache")); err != nil {
+			return &exitError{code: 2, err: err}
+		}
+	}
 	banner := cfg.Options.LogLevel > 0
 	if banner {
 		fmt.Fprintln(stdout, "   [Busy] Launching SocketCluster")

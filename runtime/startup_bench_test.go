@@ -1,0 +1,92 @@
+package runtime
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/dop251/goja"
+)
+
+// compatDir returns testdata/compat when its node_modules are installed; the benchmark is skipped otherwise.
+func compatDir(b *testing.B) string {
+	dir, _ := filepath.Abs(filepath.Join("..", "testdata", "compat"))
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "express")); err != nil {
+		b.Skip("testdata/compat/node_modules not installed")
+	}
+	return dir
+}
+
+// resetProgramCache empties the process-wide compiled-module cache (a cold worker process).
+func resetProgramCache() {
+	programCache.Lock()
+	programCache.m = nil
+	programCache.Unlock()
+}
+
+// BenchmarkStartupExpress measures one worker's JavaScript start-up with Express loaded: a new Loop, then
+// require of the bench app and one app instance. cold: the process-wide program cache is emptied before each
+// iteration (what every new worker process pays today); warm: it is kept (a second Loop in the same process).
+func BenchmarkStartupExpress(b *testing.B) {
+	dir := compatDir(b)
+	for _, mode := range []string{"cold", "warm"} {
+		b.Run(mode, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if mode == "cold" {
+					resetProgramCache()
+				}
+				startExpressWorker(b, dir)
+			}
+		})
+	}
+}
+
+// startExpressWorker builds a Loop, loads the bench app, makes one app instance and stops the loop.
+func startExpressWorker(b testing.TB, dir string) {
+	l, err := New(Options{AppDir: dir, Stdout: io.Discard, Stderr: io.Discard, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	l.Start()
+	done := make(chan error, 1)
+	if err := l.Submit(func(vm *goja.Runtime) {
+		app, err := l.Require("./apps/bench.js")
+		if err == nil {
+			fn, _ := goja.AssertFunction(app)
+			_, err = fn(goja.Undefined())
+		}
+		done <- err
+	}); err != nil {
+		b.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), testDeadline)
+	defer cancel()
+	if err := l.Stop(ctx); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// TestStartupSplit logs where one cold worker start-up with Express goes (go test -run StartupSplit -v).
+func TestStartupSplit(t *testing.T) {
+	dir, _ := filepath.Abs(filepath.Join("..", "testdata", "compat"))
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "express")); err != nil {
+		t.Skip("testdata/compat/node_modules not installed")
+	}
+	resetProgramCache()
+	before := ReadLoadStats()
+	t0 := time.Now()
+	startExpressWorker(t, dir)
+	total := time.Since(t0)
+	s := ReadLoadStats()
+	t.Logf("total %v modules %d hits %d resolve %v read %v rewrite %v parse %v compile %v",
+		total, s.Modules-before.Modules, s.CacheHits-before.CacheHits, s.Resolve-before.Resolve, s.Read-before.Read,
+		s.Rewrite-before.Rewrite, s.Parse-before.Parse, s.Compile-before.Compile)
+}
