@@ -2,7 +2,10 @@ package runtime
 
 import (
 	"embed"
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	goruntime "runtime"
@@ -106,13 +109,25 @@ func (l *Loop) installGlobals() error {
 		"process": l.processNatives,
 		"console": func() *goja.Object { return l.object(map[string]any{"write": l.write}) },
 		"fs":      func() *goja.Object { return l.addStreamNatives(l.fsNatives()) },
-		"crypto":  l.cryptoNatives,
-		"zlib":    l.zlibNatives,
+		"crypto": func() *goja.Object {
+			o := l.cryptoNatives()
+			l.addHashFastPaths(o)
+			return o
+		},
+		"zlib": l.zlibNatives,
 		"buffer": func() *goja.Object {
 			m := vm.NewObject()
 			_ = m.Set("exports", vm.NewObject())
 			buffer.Require(vm, m)
-			return l.object(map[string]any{"base": m.Get("exports")})
+			o := vm.NewObject()
+			_ = o.Set("base", m.Get("exports"))
+			_ = o.Set("utf8Bytes", func(c goja.FunctionCall) goja.Value {
+				return vm.ToValue(vm.NewArrayBuffer([]byte(c.Argument(0).String())))
+			})
+			_ = o.Set("utf8Length", func(c goja.FunctionCall) goja.Value {
+				return vm.ToValue(len(c.Argument(0).String()))
+			})
+			return o
 		},
 		"url": func() *goja.Object {
 			m := vm.NewObject()
@@ -336,4 +351,41 @@ func (l *Loop) osModule(vm *goja.Runtime, module *goja.Object) {
 	_ = ex.Set("endianness", func() string { return "LE" })
 	_ = ex.Set("networkInterfaces", func() map[string]any { return map[string]any{} })
 	_ = ex.Set("release", func() string { return "" })
+}
+
+// addHashFastPaths adds the calls crypto.js uses for the common cases of Hash.update and Hash.digest (a UTF-8
+// string, a Uint8Array; a base64 or hex digest) without a Buffer in between or reflection on the argument.
+func (l *Loop) addHashFastPaths(o *goja.Object) {
+	vm := l.vm
+	hashOf := func(v goja.Value) hash.Hash {
+		h, ok := v.Export().(hash.Hash)
+		if !ok {
+			l.throw("ERR_INVALID_ARG_TYPE", "TypeError", "invalid hash handle")
+		}
+		return h
+	}
+	_ = o.Set("updateString", func(c goja.FunctionCall) goja.Value {
+		_, _ = io.WriteString(hashOf(c.Argument(0)), c.Argument(1).String())
+		return goja.Undefined()
+	})
+	_ = o.Set("updateBytes", func(c goja.FunctionCall) goja.Value {
+		h := hashOf(c.Argument(0))
+		b, ok := c.Argument(1).Export().([]byte)
+		if !ok {
+			b = bytesArg(vm, c.Argument(1))
+		}
+		_, _ = h.Write(b)
+		return goja.Undefined()
+	})
+	_ = o.Set("digestString", func(c goja.FunctionCall) goja.Value {
+		sum := hashOf(c.Argument(0)).Sum(nil)
+		switch c.Argument(1).String() {
+		case "hex":
+			return vm.ToValue(hex.EncodeToString(sum))
+		case "base64url":
+			return vm.ToValue(base64.RawURLEncoding.EncodeToString(sum))
+		default:
+			return vm.ToValue(base64.StdEncoding.EncodeToString(sum))
+		}
+	})
 }

@@ -6,7 +6,8 @@ var Buffer = base.Buffer;
 var proto = Buffer.prototype;
 
 function normEnc(enc) {
-  if (enc === undefined || enc === null) return 'utf8';
+  if (enc === undefined || enc === null || enc === 'utf8') return 'utf8';
+  if (enc === 'hex' || enc === 'base64' || enc === 'latin1') return enc;
   var e = String(enc).toLowerCase();
   switch (e) {
     case 'utf8': case 'utf-8': return 'utf8';
@@ -43,13 +44,22 @@ function bytesOfString(str, enc) {
   return out;
 }
 
+// utf8Buffer is Buffer.from(str, 'utf8') in one Go call (goja_nodejs copies the string three times).
+function utf8Buffer(str) {
+  var view = new Uint8Array(internal.utf8Bytes(str));
+  Object.setPrototypeOf(view, proto);
+  return view;
+}
+
 var origFrom = Buffer.from;
 Buffer.from = function from(v, encOrOffset, length) {
   if (typeof v === 'string') {
+    if (encOrOffset === undefined || encOrOffset === 'utf8' || encOrOffset === 'utf-8') return utf8Buffer(v);
     var enc = normEnc(encOrOffset);
     if (enc === undefined) throw unknownEncoding(encOrOffset);
     if (enc === 'latin1' || enc === 'ascii' || enc === 'utf16le') return origFrom.call(Buffer, bytesOfString(v, enc));
     if (enc === 'base64url') return origFrom.call(Buffer, v.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+    if (enc === 'utf8') return utf8Buffer(v);
     return origFrom.call(Buffer, v, enc);
   }
   if (v instanceof ArrayBuffer) {
@@ -116,6 +126,7 @@ Buffer.isBuffer = function isBuffer(b) { return b instanceof Buffer; };
 Buffer.isEncoding = function isEncoding(e) { return typeof e === 'string' && normEnc(e) !== undefined; };
 Buffer.byteLength = function byteLength(v, enc) {
   if (typeof v !== 'string') return v.byteLength;
+  if (enc === undefined || enc === 'utf8' || enc === 'utf-8') return internal.utf8Length(v);
   return Buffer.from(v, enc).length;
 };
 Buffer.allocUnsafe = function allocUnsafe(n) { return Buffer.alloc(n); };

@@ -26,23 +26,43 @@ function output(ab, enc) {
   return enc && enc !== 'buffer' ? b.toString(enc) : b;
 }
 
+// Hash is a stream.Transform whose stream half is built on first use (like Node's LazyTransform): most hashes
+// only see update/digest (ETags on every Express response), and the stream state is the larger part of the cost.
 function Hash(alg, key, isHmac) {
   if (!(this instanceof Hash)) return new Hash(alg, key, isHmac);
-  stream.Transform.call(this);
   var name = String(alg).toLowerCase();
   this._h = isHmac ? native.newHmac(name, toBytes(key)) : native.newHash(name);
   this._done = false;
 }
 Object.setPrototypeOf(Hash.prototype, stream.Transform.prototype);
 Object.setPrototypeOf(Hash, stream.Transform);
+['_readableState', '_writableState', 'allowHalfOpen', '_transformCallback'].forEach(function (prop) {
+  Object.defineProperty(Hash.prototype, prop, {
+    configurable: true,
+    enumerable: true,
+    get: function () {
+      if (this._streamInit !== true) {
+        this._streamInit = true;
+        stream.Transform.call(this);
+      }
+      return Object.prototype.hasOwnProperty.call(this, prop) ? this[prop] : undefined;
+    },
+    set: function (v) {
+      Object.defineProperty(this, prop, { value: v, writable: true, enumerable: true, configurable: true });
+    }
+  });
+});
 Hash.prototype.update = function (data, enc) {
   if (this._done) throw codeError(Error, 'ERR_CRYPTO_HASH_FINALIZED', 'Digest already called');
-  native.update(this._h, toBytes(data, enc));
+  if (typeof data === 'string' && (enc === undefined || enc === 'utf8' || enc === 'utf-8')) native.updateString(this._h, data);
+  else if (data instanceof Uint8Array) native.updateBytes(this._h, data);
+  else native.update(this._h, toBytes(data, enc));
   return this;
 };
 Hash.prototype.digest = function (enc) {
   if (this._done) throw codeError(Error, 'ERR_CRYPTO_HASH_FINALIZED', 'Digest already called');
   this._done = true;
+  if (enc === 'base64' || enc === 'hex' || enc === 'base64url') return native.digestString(this._h, enc);
   return output(native.digest(this._h), enc);
 };
 Hash.prototype._transform = function (chunk, enc, cb) { this.update(chunk, enc); cb(); };

@@ -29,7 +29,8 @@ EventEmitter.init = function () {
     this._events = Object.create(null);
     this._eventsCount = 0;
   }
-  this._maxListeners = this._maxListeners || undefined;
+  // Node writes this._maxListeners || undefined; only a falsy non-undefined value changes what reads see.
+  if (this._maxListeners !== undefined && !this._maxListeners) this._maxListeners = undefined;
 };
 
 function rangeError(name, n) {
@@ -61,9 +62,8 @@ EventEmitter.prototype.getMaxListeners = function getMaxListeners() {
   return maxOf(this);
 };
 
-EventEmitter.prototype.emit = function emit(type) {
-  var args = [];
-  for (var i = 1; i < arguments.length; i++) args.push(arguments[i]);
+// emit takes its arguments as a rest parameter: one array per call instead of an arguments object plus a copy.
+EventEmitter.prototype.emit = function emit(type, ...args) {
   var events = this._events;
   if (type === 'error' && (events === undefined || events.error === undefined)) {
     var er = args[0];

@@ -45,9 +45,19 @@ function codeError(Ctor, code, msg) {
   return e;
 }
 
+// validNames remembers header names that passed validation (apps set the same few names on every response).
+var validNames = Object.create(null);
+var validNamesCount = 0;
+var maxValidNames = 512;
+
 function validateHeaderName(name) {
+  if (typeof name === 'string' && validNames[name] === true) return;
   if (typeof name !== 'string' || !name || !tokenRe.test(name)) {
     throw codeError(TypeError, 'ERR_INVALID_HTTP_TOKEN', 'Header name must be a valid HTTP token ["' + name + '"]');
+  }
+  if (validNamesCount < maxValidNames) {
+    validNames[name] = true;
+    validNamesCount++;
   }
 }
 
@@ -97,26 +107,30 @@ RequestSocket.prototype.ref = RequestSocket.prototype.unref = function () { retu
 
 // ------------------------------------------------------------------ IncomingMessage
 
+// Fields every request starts with the same value of live on IncomingMessage.prototype (see below): an object is
+// built per request, and each own property costs the engine a map slot.
 function IncomingMessage(socket) {
   stream.Readable.call(this);
   this._readableState.readingMore = true; // the body is pushed by the embedder, never pulled
   this.socket = socket;
-  this.httpVersionMajor = null;
-  this.httpVersionMinor = null;
-  this.httpVersion = null;
-  this.complete = false;
   this.rawHeaders = [];
   this.rawTrailers = [];
-  this.aborted = false;
-  this.upgrade = null;
-  this.url = '';
-  this.method = null;
-  this.statusCode = null;
-  this.statusMessage = null;
   this.headers = {};
   this.trailers = {};
 }
 inherit(IncomingMessage, stream.Readable);
+(function (p) {
+  p.httpVersionMajor = null;
+  p.httpVersionMinor = null;
+  p.httpVersion = null;
+  p.complete = false;
+  p.aborted = false;
+  p.upgrade = null;
+  p.url = '';
+  p.method = null;
+  p.statusCode = null;
+  p.statusMessage = null;
+})(IncomingMessage.prototype);
 Object.defineProperty(IncomingMessage.prototype, 'connection', {
   configurable: true,
   get: function () { return this.socket; },
@@ -151,29 +165,33 @@ Object.defineProperty(IncomingMessage.prototype, 'headersDistinct', {
 
 var kHeaders = '_scHeaders';
 
+// Like IncomingMessage, the per-response defaults live on the prototype.
 function OutgoingMessage() {
   stream.Stream.call(this);
-  this[kHeaders] = null; // lower-case name -> [name, value]
-  this._header = null;
-  this._headerSent = false;
-  this._wireHeadSent = false;
-  this.finished = false;
-  this.writable = true;
-  this.destroyed = false;
-  this.sendDate = false;
-  this.chunkedEncoding = false;
-  this.useChunkedEncodingByDefault = true;
-  this.shouldKeepAlive = true;
-  this._contentLength = null;
-  this._hasBody = true;
-  this._corked = 0;
-  this._finishedFlag = false;
-  this.strictContentLength = false;
-  this.socket = null;
-  this._wire = null;
-  this._handle = 0;
 }
 inherit(OutgoingMessage, stream.Stream);
+(function (p) {
+  p[kHeaders] = null; // lower-case name -> [name, value]
+  p._header = null;
+  p._headerSent = false;
+  p._wireHeadSent = false;
+  p._wireEnded = false;
+  p.finished = false;
+  p.writable = true;
+  p.destroyed = false;
+  p.sendDate = false;
+  p.chunkedEncoding = false;
+  p.useChunkedEncodingByDefault = true;
+  p.shouldKeepAlive = true;
+  p._contentLength = null;
+  p._hasBody = true;
+  p._corked = 0;
+  p._finishedFlag = false;
+  p.strictContentLength = false;
+  p.socket = null;
+  p._wire = null;
+  p._handle = 0;
+})(OutgoingMessage.prototype);
 
 Object.defineProperty(OutgoingMessage.prototype, 'connection', {
   configurable: true,
@@ -348,29 +366,34 @@ OutgoingMessage.prototype.end = function (chunk, encoding, cb) {
       this._wire.end(this._handle);
     }
   }
-  var self = this;
   if (cb) this.once('finish', cb);
-  process.nextTick(function () {
-    self.emit('prefinish');
-    self._finishedFlag = true;
-    self.emit('finish');
-    process.nextTick(function () { self.emit('close'); });
-  });
+  process.nextTick(finishResponse, this);
   return this;
 };
+
+function finishResponse(res) {
+  res.emit('prefinish');
+  res._finishedFlag = true;
+  res.emit('finish');
+  process.nextTick(emitClose, res);
+}
+
+function emitClose(res) { res.emit('close'); }
 
 function ServerResponse(req, options) {
   OutgoingMessage.call(this, options);
   this.req = req;
-  this.statusCode = 200;
-  this.statusMessage = undefined;
-  this.sendDate = true;
-  this._sent100 = false;
-  this._expect_continue = false;
   if (req && req.method === 'HEAD') this._hasBody = false;
   if (req && req.socket) this.socket = req.socket;
 }
 inherit(ServerResponse, OutgoingMessage);
+(function (p) {
+  p.statusCode = 200;
+  p.statusMessage = undefined;
+  p.sendDate = true;
+  p._sent100 = false;
+  p._expect_continue = false;
+})(ServerResponse.prototype);
 
 ServerResponse.prototype._implicitHeader = function () { this.writeHead(this.statusCode); };
 
@@ -409,7 +432,6 @@ ServerResponse.prototype.writeProcessing = function (cb) { if (cb) process.nextT
 ServerResponse.prototype.writeEarlyHints = function (hints, cb) { if (cb) process.nextTick(cb); };
 ServerResponse.prototype.assignSocket = function (socket) { this.socket = socket; this.emit('socket', socket); };
 ServerResponse.prototype.detachSocket = function () { this.socket = null; };
-ServerResponse.prototype.statusCode = 200;
 
 // ------------------------------------------------------------------ Server (minimal)
 

@@ -111,43 +111,58 @@ function errorOrDestroy(stream, err) {
 
 // ------------------------------------------------------------------ Readable
 
+// NO_OPTIONS stands for an absent options argument (never written to).
+var NO_OPTIONS = {};
+
+// ReadableState holds per-stream fields that differ from the defaults on its prototype: a state is built for
+// every stream (one per HTTP request), and each own property costs the engine a map slot, so the common
+// values live on ReadableState.prototype and an assignment shadows them.
 function ReadableState(options, stream, isDuplex) {
-  options = options || {};
-  this.objectMode = !!(options.objectMode || (isDuplex && options.readableObjectMode));
-  this.highWaterMark = hwmOf(options, isDuplex ? 'readableHighWaterMark' : 'highWaterMark', this.objectMode);
+  options = options || NO_OPTIONS;
+  var objectMode = !!(options.objectMode || (isDuplex && options.readableObjectMode));
+  if (objectMode) this.objectMode = true;
+  var hwm = hwmOf(options, isDuplex ? 'readableHighWaterMark' : 'highWaterMark', objectMode);
+  if (hwm !== DEFAULT_HWM) this.highWaterMark = hwm;
   this.buffer = [];
-  this.length = 0;
   this.pipes = [];
-  this.flowing = null;
-  this.ended = false;
-  this.endEmitted = false;
-  this.reading = false;
-  this.constructed = true;
-  this.sync = true;
-  this.needReadable = false;
-  this.emittedReadable = false;
-  this.readableListening = false;
-  this.resumeScheduled = false;
-  this.errorEmitted = false;
-  this.emitClose = options.emitClose !== false;
-  this.autoDestroy = options.autoDestroy !== false;
-  this.destroyed = false;
-  this.errored = null;
-  this.closed = false;
-  this.closeEmitted = false;
-  this.defaultEncoding = options.defaultEncoding || 'utf8';
-  this.awaitDrainWriters = null;
-  this.multiAwaitDrain = false;
-  this.readingMore = false;
-  this.dataEmitted = false;
-  this.decoder = null;
-  this.encoding = null;
-  this.paused = null;
+  if (options.emitClose === false) this.emitClose = false;
+  if (options.autoDestroy === false) this.autoDestroy = false;
+  if (options.defaultEncoding) this.defaultEncoding = options.defaultEncoding;
   if (options.encoding) {
     this.decoder = new StringDecoder(options.encoding);
     this.encoding = options.encoding;
   }
 }
+(function (p) {
+  p.objectMode = false;
+  p.highWaterMark = DEFAULT_HWM;
+  p.length = 0;
+  p.flowing = null;
+  p.ended = false;
+  p.endEmitted = false;
+  p.reading = false;
+  p.constructed = true;
+  p.sync = true;
+  p.needReadable = false;
+  p.emittedReadable = false;
+  p.readableListening = false;
+  p.resumeScheduled = false;
+  p.errorEmitted = false;
+  p.emitClose = true;
+  p.autoDestroy = true;
+  p.destroyed = false;
+  p.errored = null;
+  p.closed = false;
+  p.closeEmitted = false;
+  p.defaultEncoding = 'utf8';
+  p.awaitDrainWriters = null;
+  p.multiAwaitDrain = false;
+  p.readingMore = false;
+  p.dataEmitted = false;
+  p.decoder = null;
+  p.encoding = null;
+  p.paused = null;
+})(ReadableState.prototype);
 
 function Readable(options) {
   if (!(this instanceof Readable)) return new Readable(options);
@@ -756,39 +771,50 @@ defineGetters(Readable.prototype, {
 
 // ------------------------------------------------------------------ Writable
 
+// WritableState keeps its defaults on the prototype like ReadableState.
 function WritableState(options, stream, isDuplex) {
-  options = options || {};
-  this.objectMode = !!(options.objectMode || (isDuplex && options.writableObjectMode));
-  this.highWaterMark = hwmOf(options, isDuplex ? 'writableHighWaterMark' : 'highWaterMark', this.objectMode);
-  this.finalCalled = false;
-  this.needDrain = false;
-  this.ending = false;
-  this.ended = false;
-  this.finished = false;
-  this.destroyed = false;
-  this.decodeStrings = options.decodeStrings !== false;
-  this.defaultEncoding = options.defaultEncoding || 'utf8';
-  this.length = 0;
-  this.writing = false;
-  this.corked = 0;
-  this.sync = true;
-  this.bufferProcessing = false;
-  this.writecb = null;
-  this.writelen = 0;
+  options = options || NO_OPTIONS;
+  var objectMode = !!(options.objectMode || (isDuplex && options.writableObjectMode));
+  if (objectMode) this.objectMode = true;
+  var hwm = hwmOf(options, isDuplex ? 'writableHighWaterMark' : 'highWaterMark', objectMode);
+  if (hwm !== DEFAULT_HWM) this.highWaterMark = hwm;
+  if (options.decodeStrings === false) this.decodeStrings = false;
+  if (options.defaultEncoding) this.defaultEncoding = options.defaultEncoding;
   this.buffered = [];
-  this.pendingcb = 0;
-  this.constructed = true;
-  this.prefinished = false;
-  this.errorEmitted = false;
-  this.emitClose = options.emitClose !== false;
-  this.autoDestroy = options.autoDestroy !== false;
-  this.errored = null;
-  this.closed = false;
-  this.closeEmitted = false;
-  this.afterWriteTickInfo = null;
+  if (options.emitClose === false) this.emitClose = false;
+  if (options.autoDestroy === false) this.autoDestroy = false;
   var self = this;
   this.onwrite = function (er) { onwrite(stream, self, er); };
 }
+(function (p) {
+  p.objectMode = false;
+  p.highWaterMark = DEFAULT_HWM;
+  p.finalCalled = false;
+  p.needDrain = false;
+  p.ending = false;
+  p.ended = false;
+  p.finished = false;
+  p.destroyed = false;
+  p.decodeStrings = true;
+  p.defaultEncoding = 'utf8';
+  p.length = 0;
+  p.writing = false;
+  p.corked = 0;
+  p.sync = true;
+  p.bufferProcessing = false;
+  p.writecb = null;
+  p.writelen = 0;
+  p.pendingcb = 0;
+  p.constructed = true;
+  p.prefinished = false;
+  p.errorEmitted = false;
+  p.emitClose = true;
+  p.autoDestroy = true;
+  p.errored = null;
+  p.closed = false;
+  p.closeEmitted = false;
+  p.afterWriteTickInfo = null;
+})(WritableState.prototype);
 
 function Writable(options) {
   var isDuplex = this instanceof Duplex;
