@@ -518,8 +518,7 @@ func (w *Worker) serveStatus(rw http.ResponseWriter, r *http.Request) {
 // serveMetrics answers /~metrics in the Prometheus text format; the
 // scraper must send the cluster secret as "Authorization: Bearer <key>".
 func (w *Worker) serveMetrics(rw http.ResponseWriter, r *http.Request) {
-	key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if w.opts.DataKey == "" || !ok || subtle.ConstantTimeCompare([]byte(key), []byte(w.opts.DataKey)) != 1 {
+	if !metrics.Authorized(r, w.opts.DataKey) {
 		rw.WriteHeader(http.StatusUnauthorized)
 		return
 	}
