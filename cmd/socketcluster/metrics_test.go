@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"net"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -247,4 +251,37 @@ func TestMasterMetricsDeadAndStuckChildren(t *testing.T) {
 		up, _ := value(fams, "socketcluster_up", proc("balancer", 0))
 		return r == 1 && up == 1
 	})
+}
+
+// TestMetricsListenRefused: a bad --metricsListen is a usage error; a port in use stops the boot.
+func TestMetricsListenRefused(t *testing.T) {
+	held, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	worker, err := filepath.Abs("testdata/cluster/worker.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, listen string
+		code         int
+	}{
+		{"not an address", "nonsense", 2},
+		{"port out of range", "70000", 2},
+		{"port in use", held.Addr().String(), 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			ctx, cancel := context.WithTimeout(context.Background(), clusterStartWait)
+			defer cancel()
+			code, err := run(ctx, []string{"socketcluster", "--workerController", worker, "--port", "0", "--listen", "127.0.0.1",
+				"--workers", "1", "--metricsListen", tt.listen}, &out, &errb)
+			if code != tt.code || err == nil || !strings.Contains(err.Error(), "metrics listen address") {
+				t.Fatalf("exit %d, err %v; want %d naming the metrics listen address", code, err, tt.code)
+			}
+		})
+	}
 }
