@@ -98,6 +98,10 @@ var scriptOptionFlags = map[string]string{
 	"balancerCount": "balancerCount", "rebootWorkerOnCrash": "rebootWorkerOnCrash", "rebootWorkerOnError": "rebootWorkerOnError",
 	"rebootOnSignal": "rebootOnSignal", "workerController": "workerController", "balancerController": "balancerController",
 	"addSessionToHTTPRequest": "addSessionToHTTPRequest", "store": "store",
+	// Options of this server that 0.9 did not have; a master script can set them too.
+	"listen": "listen", "handshakeRateLimit": "handshakeRateLimit", "headerTimeout": "headerTimeout",
+	"handlerBudget": "handlerBudget", "moduleCache": "moduleCache", "metricsListen": "metricsListen",
+	"shutdownGrace": "shutdownGrace",
 }
 
 // scriptArgs turns the options object of new SocketCluster(options) into
@@ -120,7 +124,7 @@ func scriptArgs(raw map[string]any) ([]string, error) {
 		switch x := v.(type) {
 		case string:
 			s = x
-			if k == "workerController" || k == "balancerController" {
+			if k == "workerController" || k == "balancerController" || k == "moduleCache" {
 				abs, err := filepath.Abs(x)
 				if err != nil {
 					return nil, err
