@@ -21,7 +21,8 @@ type Conn interface {
 	// Emit queues {"event","data","cid"} with a fresh cid and returns it
 	// (0 when the connection is closed). dataJSON "" omits data.
 	Emit(event, dataJSON string) int64
-	// Respond queues a response to the client's cid (raw JSON).
+	// Respond queues a response to the client's cid (raw JSON). It keeps none of its arguments: the caller may
+	// reuse their memory once it returns.
 	Respond(cidJSON, errJSON, dataJSON string)
 	// SendRaw queues text as-is (the client sees a raw event).
 	SendRaw(text string)

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unsafe"
 
 	"github.com/dop251/goja"
 )
@@ -72,7 +73,17 @@ func (w *Worker) Event(h Handle, event, dataJSON, cid string) error {
 		if e == nil {
 			return
 		}
-		_, _ = w.loop.Call(e.onEvent, e.obj, vm.ToValue(event), vm.ToValue(dataJSON), vm.ToValue(cid))
+		// The data is built here by parseJSON; when it cannot (invalid JSON and the like) _onEvent gets the text
+		// and runs JSON.parse itself, which throws as it always did.
+		data, text := goja.Undefined(), goja.Undefined()
+		if dataJSON != "" {
+			if v, ok := parseJSON(vm, dataJSON); ok {
+				data = v
+			} else {
+				text = vm.ToValue(dataJSON)
+			}
+		}
+		_, _ = w.loop.Call(e.onEvent, e.obj, vm.ToValue(event), data, vm.ToValue(cid), text)
 	})
 }
 
@@ -267,4 +278,45 @@ func unescapeCookie(v string) string {
 		return d
 	}
 	return v
+}
+
+// maxPooledEncoderBuffer bounds the response encoder buffer a worker keeps between responses.
+const maxPooledEncoderBuffer = 64 << 10
+
+// addSCNatives adds the socket natives of the event hot path to the bridge object. Loop only.
+func (w *Worker) addSCNatives(vm *goja.Runtime, n *goja.Object) {
+	// scEnd(handle, cid, data) is res.end(data): data is serialised here (jsonEncoder), or by api.js's stringify
+	// when the encoder leaves it to JSON.stringify; an exception of that propagates to the caller.
+	_ = n.Set("scEnd", func(c goja.FunctionCall) goja.Value {
+		e := w.conns[uint64(c.Argument(0).ToInteger())]
+		if e == nil {
+			return goja.Undefined()
+		}
+		enc := w.enc
+		w.enc = nil // a getter run by the encoder may answer another response: it gets its own encoder
+		if enc == nil {
+			enc = &jsonEncoder{}
+		}
+		enc.buf, enc.stack = enc.buf[:0], enc.stack[:0]
+		var data string
+		if enc.encodeTop(c.Argument(2)) {
+			data = unsafe.String(unsafe.SliceData(enc.buf), len(enc.buf))
+		} else {
+			data = w.stringify(c.Argument(2))
+		}
+		e.conn.Respond(c.Argument(1).String(), "", data) // Respond does not keep data: enc.buf is reused
+		if cap(enc.buf) <= maxPooledEncoderBuffer {
+			w.enc = enc
+		}
+		return goja.Undefined()
+	})
+}
+
+// stringify is api.js's stringify(v); a thrown exception is re-thrown into the calling JavaScript. Loop only.
+func (w *Worker) stringify(v goja.Value) string {
+	out, err := w.stringifyFn(goja.Undefined(), v)
+	if err != nil {
+		panic(err)
+	}
+	return out.String()
 }

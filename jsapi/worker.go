@@ -82,6 +82,9 @@ type Worker struct {
 	conns      map[uint64]*connEntry
 	reqObjects map[uint64]*goja.Object
 	bufferFrom goja.Callable
+	// stringifyFn is api.js's stringify; enc is the response encoder kept between responses (nil while in use)
+	stringifyFn goja.Callable
+	enc         *jsonEncoder
 
 	nextHandle atomic.Uint64
 
@@ -163,12 +166,15 @@ func (w *Worker) setup(vm *goja.Runtime) error {
 		return fmt.Errorf("jsapi: evaluate api.js: %w", err)
 	}
 	factory, _ := goja.AssertFunction(factoryVal)
-	apiVal, err := factory(goja.Undefined(), w.nativeObject(vm), eeObj, httpMod)
+	natives := w.nativeObject(vm)
+	w.addSCNatives(vm, natives)
+	apiVal, err := factory(goja.Undefined(), natives, eeObj, httpMod)
 	if err != nil {
 		return fmt.Errorf("jsapi: build api: %w", err)
 	}
 	w.api = apiVal.ToObject(vm)
 	w.socketCtor = w.api.Get("SCSocket")
+	w.stringifyFn, _ = goja.AssertFunction(w.api.Get("stringify"))
 	w.reqCtor = w.api.Get("IncomingMessage")
 	w.resCtor = w.api.Get("ServerResponse")
 

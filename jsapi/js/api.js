@@ -134,7 +134,10 @@
       if (i >= chain.length) { finished = true; done(null); return; }
       var fn = chain[i++];
       try {
-        fn.apply(null, args.concat([next]));
+        // fn.apply(null, args.concat([next])) without the two arrays (the emit path runs this per event).
+        if (args.length === 3) fn.call(null, args[0], args[1], args[2], next);
+        else if (args.length === 2) fn.call(null, args[0], args[1], next);
+        else fn.apply(null, args.concat([next]));
       } catch (e) {
         // A throw after the chain finished comes from the code next() ran
         // (the handler itself): it is not a middleware rejection.
@@ -224,9 +227,10 @@
     return true;
   }
 
-  // Inbound event from the client. dataJSON '' means no data; cid is the raw JSON of the cid ('' for none).
-  SCSocket.prototype._onEvent = function (event, dataJSON, cid) {
-    var data = dataJSON === '' ? undefined : JSON.parse(dataJSON);
+  // Inbound event from the client: data is the parsed data (undefined for none), cid the raw JSON of the cid ('' for
+  // none). dataJSON is the data's text when the Go side left parsing to JSON.parse (it throws on invalid JSON).
+  SCSocket.prototype._onEvent = function (event, data, cid, dataJSON) {
+    if (dataJSON !== undefined) data = JSON.parse(dataJSON);
     var res = new Response(this, cid);
     var self = this;
     var server = this.server;
@@ -274,7 +278,7 @@
   Response.prototype.end = function (data) {
     if (this.cid === '') return;
     this._check();
-    native.scRespond(this.socket._handle, this.cid, '', stringify(data));
+    native.scEnd(this.socket._handle, this.cid, data);
   };
   Response.prototype.error = function (error, data) {
     if (this.cid === '') return;
