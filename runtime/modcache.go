@@ -17,9 +17,9 @@ import (
 const DefaultProgramCacheEntries = 8192
 
 // rewriteVersion names the source transformations applied before parsing (the module wrapper and
-// rewriteUnicodeProps). It is part of every cache key and of the module-cache manifest format, so a change to
+// rewriteUnicodeProps) and the parser options (2: source maps off). It is part of every cache key and of the module-cache manifest format, so a change to
 // either must bump it.
-const rewriteVersion = 1
+const rewriteVersion = 2
 
 // programCache holds compiled CommonJS modules shared by every Loop of the process (goja programs are immutable
 // and may run in many runtimes), keyed by path and source hash, so a second Loop, and the prefetcher working
@@ -131,7 +131,9 @@ func compileSource(path string, src []byte, ph *phaseTimes) (*goja.Program, erro
 	t0 := time.Now()
 	code := rewriteUnicodeProps(string(src))
 	t1 := time.Now()
-	ast, err := parser.ParseFile(nil, path, moduleWrapperPrefix+code+"\n})", 0)
+	// Source maps stay off, as in Node without --enable-source-maps: goja would otherwise read the file a
+	// "//# sourceMappingURL=" comment names with os.ReadFile, outside the app root, and parse it, per module.
+	ast, err := parser.ParseFile(nil, path, moduleWrapperPrefix+code+"\n})", 0, parser.WithDisableSourceMaps)
 	t2 := time.Now()
 	var prg *goja.Program
 	if err == nil {

@@ -3,6 +3,7 @@ package runtime
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -435,5 +436,40 @@ func TestPrefetchInflight(t *testing.T) {
 	}
 	if _, _, err := cachedCompile("/virtual/bad.js", []byte("var = ;"), false); err == nil {
 		t.Fatal("the loop did not get the syntax error")
+	}
+}
+
+// TestSourceMapsNotRead: a "//# sourceMappingURL=" comment must not make the engine read a file (here one
+// outside the app, whose mapping would rename the frames of the stack): source maps are off, as in Node.
+func TestSourceMapsNotRead(t *testing.T) {
+	outside := t.TempDir()
+	mapFile := filepath.Join(outside, "evil.js.map")
+	if err := os.WriteFile(mapFile, []byte(`{"version":3,"sources":["mapped-from-outside.ts"],"names":[],"mappings":"AAAA;AACA;AACA"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := writeApp(t, map[string]string{
+		"main.js": "module.exports = function () {\n  throw new Error('boom');\n};\n//# sourceMappingURL=" + mapFile + "\n",
+	})
+	resetProgramCache()
+	h := newHarness(t, Options{AppDir: dir})
+	var stack string
+	h.do(t, func(vm *goja.Runtime) {
+		v, err := h.l.Require("./main.js")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fn, _ := goja.AssertFunction(v)
+		_, err = fn(goja.Undefined())
+		var ex *goja.Exception
+		if !errors.As(err, &ex) {
+			t.Fatalf("call: %v", err)
+		}
+		stack = ex.String()
+	})
+	if strings.Contains(stack, "mapped-from-outside") {
+		t.Fatalf("the source map outside the app was read:\n%s", stack)
+	}
+	if !strings.Contains(stack, filepath.Join(dir, "main.js")+":2") {
+		t.Fatalf("stack does not name main.js:2:\n%s", stack)
 	}
 }
