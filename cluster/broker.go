@@ -10,31 +10,46 @@ import (
 // localBroker fans channel messages out to this worker's subscribed
 // sockets. Fan-out stays in Go: the message is encoded once and only the
 // per-socket cid is appended.
+//
+// Each channel's subscribers are kept as an immutable slice replaced on every subscribe and unsubscribe (copy on
+// write): a publish takes the current slice under the read lock and walks it without copying or allocating.
 type localBroker struct {
 	mu   sync.RWMutex
-	subs map[string]map[*conn]struct{}
+	subs map[string][]*conn
 }
 
-func newLocalBroker() *localBroker { return &localBroker{subs: make(map[string]map[*conn]struct{})} }
+func newLocalBroker() *localBroker { return &localBroker{subs: make(map[string][]*conn)} }
 
 func (b *localBroker) subscribe(ch string, c *conn) {
 	b.mu.Lock()
-	set := b.subs[ch]
-	if set == nil {
-		set = make(map[*conn]struct{})
-		b.subs[ch] = set
+	old := b.subs[ch]
+	for _, s := range old {
+		if s == c {
+			b.mu.Unlock()
+			return
+		}
 	}
-	set[c] = struct{}{}
+	next := make([]*conn, len(old), len(old)+1)
+	copy(next, old)
+	b.subs[ch] = append(next, c)
 	b.mu.Unlock()
 }
 
 func (b *localBroker) unsubscribe(ch string, c *conn) {
 	b.mu.Lock()
-	if set := b.subs[ch]; set != nil {
-		delete(set, c)
-		if len(set) == 0 {
-			delete(b.subs, ch)
+	old := b.subs[ch]
+	for i, s := range old {
+		if s != c {
+			continue
 		}
+		if len(old) == 1 {
+			delete(b.subs, ch)
+			break
+		}
+		next := make([]*conn, 0, len(old)-1)
+		next = append(next, old[:i]...)
+		b.subs[ch] = append(next, old[i+1:]...)
+		break
 	}
 	b.mu.Unlock()
 }
@@ -43,11 +58,7 @@ func (b *localBroker) unsubscribe(ch string, c *conn) {
 // dataJSON "" omits data.
 func (b *localBroker) publish(ch, dataJSON string) int {
 	b.mu.RLock()
-	set := b.subs[ch]
-	targets := make([]*conn, 0, len(set))
-	for c := range set {
-		targets = append(targets, c)
-	}
+	targets := b.subs[ch] // never modified in place
 	b.mu.RUnlock()
 	if len(targets) == 0 {
 		return 0
@@ -58,10 +69,21 @@ func (b *localBroker) publish(ch, dataJSON string) int {
 	// each message is handed to its socket as a string over its part of the arena, which is never written
 	// again (a reallocation by append would leave earlier parts in the old array, untouched).
 	arena := make([]byte, 0, len(targets)*(len(prefix)+maxCIDSuffix))
+	sent, bytes := 0, 0
 	for _, c := range targets {
 		start := len(arena)
 		arena = c.appendDelivery(arena, prefix)
-		c.sendOwned(unsafe.String(&arena[start], len(arena)-start))
+		msg := unsafe.String(&arena[start], len(arena)-start)
+		if c.sock.Send(msg) == nil {
+			sent++
+			bytes += len(msg)
+		}
+	}
+	// counted once per publish, not per delivery (as sendOwned would)
+	if sent > 0 {
+		w := targets[0].w
+		w.stats.messagesOut.Add(int64(sent))
+		w.metrics.BytesOut.Add(float64(bytes))
 	}
 	return len(targets)
 }
