@@ -18,6 +18,14 @@
 // (io.Copy between *net.TCPConn uses splice(2) on Linux), so the extra hop
 // costs two copies in the kernel and no frame parsing.
 //
+// Handoff (Linux): when a worker's table entry names a handoff socket
+// (handoff.JoinEntry), a WebSocket upgrade over plain TCP is not tunnelled:
+// the client's socket, the rewritten request head and the bytes already read
+// are passed to the worker (package cluster/handoff) and the balancer closes
+// its copy. When the worker does not take it the connection is tunnelled as
+// above; TLS connections terminated here and upgrades while Serve drains are
+// always tunnelled.
+//
 // Concurrency: SetWorkers, ServeHTTP and Serve may be called from any
 // goroutine. Serve owns the HTTP server and the tunnels it opens and returns
 // only when they are gone.

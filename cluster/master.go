@@ -139,6 +139,8 @@ type Master struct {
 	stopping  bool
 	reboot    []int // workers still to reboot
 	rebooting int   // worker being rebooted, -1 for none
+	// handoffDir holds the workers' handoff sockets ("" for none).
+	handoffDir string
 
 	port     int      // public port, set before ready is closed
 	listener *os.File // the public listening socket, inherited by balancers
@@ -212,6 +214,7 @@ func NewMaster(cfg MasterConfig) (*Master, error) {
 		}
 		m.cfg.MetricsListen = addr
 	}
+	m.handoffDir = newHandoffDir(log)
 	for i, p := range cfg.WorkerPorts {
 		m.workers = append(m.workers, &slot{kind: KindWorker, id: i, listen: net.JoinHostPort("127.0.0.1", strconv.Itoa(p))})
 	}
@@ -289,6 +292,7 @@ func (m *Master) Run(ctx context.Context) error {
 	if m.storeDir != "" {
 		_ = os.RemoveAll(m.storeDir)
 	}
+	removeHandoffDir(m.handoffDir)
 	return err
 }
 
@@ -315,6 +319,7 @@ func (m *Master) childConfig(s *slot) ChildConfig {
 	}
 	if s.kind == KindWorker {
 		cfg.StoreURL = m.cfg.StoreURL
+		cfg.Handoff = m.handoffPath(s.id)
 		for _, st := range m.stores {
 			cfg.Stores = append(cfg.Stores, "unix:"+st.listen)
 		}
@@ -386,7 +391,7 @@ func (m *Master) boot(ctx context.Context) error {
 	m.booted = true
 	m.port = m.opts.Port
 	for _, s := range m.workers {
-		m.table[s.id] = s.cur.addr
+		m.table[s.id] = s.cur.entry()
 	}
 	m.sendTable()
 	m.leaderStart()
@@ -468,13 +473,14 @@ func (m *Master) handleReport(p *proc, r Report) {
 		}
 		p.ready = true
 		p.addr = r.Addr
+		p.handoff = r.Handoff
 		m.log.Debug("ready", "child", p.name(), "addr", r.Addr, "pid", p.pid())
 		if !m.booted {
 			return
 		}
 		switch p.kind {
 		case KindWorker:
-			m.table[p.id] = p.addr
+			m.table[p.id] = p.entry()
 			m.sendTable()
 			if p.id == 0 {
 				m.leaderStart()
@@ -509,7 +515,7 @@ func (m *Master) handleExit(p *proc, err error) {
 		s.cur = nil
 	}
 	m.metrics.exited(p.kind, p.id, p.pid(), !m.stopping && !p.stopping && !p.rebooting)
-	if p.kind == KindWorker && m.table[p.id] == p.addr && p.addr != "" {
+	if p.kind == KindWorker && m.table[p.id] == p.entry() && p.addr != "" {
 		delete(m.table, p.id)
 		m.sendTable()
 	}

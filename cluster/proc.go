@@ -38,7 +38,7 @@ const (
 
 // Report types (child -> master).
 const (
-	ReportReady  = "ready"  // Addr: where the child listens
+	ReportReady  = "ready"  // Addr: where the child listens; Handoff: a worker's handoff socket
 	ReportNotice = "notice" // Message
 	ReportError  = "error"  // Message
 )
@@ -79,6 +79,9 @@ type ChildConfig struct {
 	// a Redis URL, for workers (see DialEngines).
 	Stores   []string `json:"stores,omitempty"`
 	StoreURL string   `json:"storeURL,omitempty"`
+	// Handoff is where a worker opens its handoff socket (package
+	// cluster/handoff); "" for none.
+	Handoff string `json:"handoff,omitempty"`
 	// GraceMillis bounds the child's drain on SIGTERM.
 	GraceMillis int64 `json:"graceMillis"`
 }
@@ -94,6 +97,7 @@ type Control struct {
 type Report struct {
 	Type    string `json:"type"`
 	Addr    string `json:"addr,omitempty"`
+	Handoff string `json:"handoff,omitempty"`
 	Message string `json:"message,omitempty"`
 }
 

@@ -30,6 +30,7 @@ type proc struct {
 	started time.Time
 
 	addr      string
+	handoff   string // the worker's handoff socket, "" for none
 	ready     bool
 	rebooting bool // stopped by a rolling reboot: respawn at once, no "died"
 	stopping  bool // stopped by the master's shutdown

@@ -27,6 +27,7 @@ import (
 
 	"github.com/dop251/goja"
 	"github.com/socketcluster-go/socketcluster/cluster/engineio"
+	"github.com/socketcluster-go/socketcluster/cluster/handoff"
 	"github.com/socketcluster-go/socketcluster/cluster/metrics"
 	"github.com/socketcluster-go/socketcluster/jsapi"
 	jsrt "github.com/socketcluster-go/socketcluster/runtime"
@@ -221,6 +222,8 @@ func (w *Worker) Serve(ctx context.Context, l net.Listener, grace time.Duration)
 		IdleTimeout:       DefaultIdleTimeout,
 		ErrorLog:          slog.NewLogLogger(w.log.Handler(), slog.LevelDebug),
 		ConnState:         w.trackConn,
+		// l may be a handoff.Listener: its handed-off connections are marked
+		ConnContext: handoff.ConnContext,
 	}
 	go w.statusTicker(ctx)
 	go w.metrics.RunLoopLag(ctx, metrics.DefaultLoopLagInterval, w.trySubmit)
@@ -287,6 +290,13 @@ func (w *Worker) stop() {
 // ServeHTTP routes: /~status, the SC engine path, everything else to JS.
 func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	w.stats.httpRequests.Add(1)
+	if handoff.FromContext(r.Context()) {
+		// A balancer handed this connection over for this one request: a
+		// second request on it would not pass the balancer (its middleware,
+		// its X-Forwarded-For), so it closes after a response that is not
+		// an upgrade.
+		rw.Header().Set("Connection", "close")
+	}
 	path := r.URL.Path
 	switch {
 	case path == "/~status":
