@@ -230,6 +230,50 @@ func DecodePacketWS(messageType int, frame []byte) (Packet, error) {
 	}
 }
 
+// decodePacketWSInPlace is DecodePacketWS for a frame in a scratch buffer: the second UTF-8 layer of a text
+// frame is undone in place (frame is overwritten), and the packet copies what it keeps (one allocation: its
+// Data string or Binary bytes).
+func decodePacketWSInPlace(messageType int, frame []byte) (Packet, error) {
+	switch messageType {
+	case websocket.TextMessage:
+		b, err := undoubleInPlace(frame)
+		if err != nil {
+			return Packet{}, err
+		}
+		return decodeStringPacket(b)
+	case websocket.BinaryMessage:
+		return decodeBinaryPacket(frame)
+	default:
+		return Packet{}, parseErr("unexpected WebSocket message type %d", messageType)
+	}
+}
+
+// undoubleInPlace is undouble writing its result over text (the result is never longer).
+func undoubleInPlace(text []byte) ([]byte, error) {
+	i := 0
+	for i < len(text) && text[i] < 0x80 {
+		i++
+	}
+	if i == len(text) {
+		return text, nil // ASCII: nothing to undo
+	}
+	j := i
+	for ; i < len(text); i++ {
+		b := text[i]
+		switch {
+		case b < 0x80:
+			text[j] = b
+		case (b == 0xC2 || b == 0xC3) && i+1 < len(text) && text[i+1]&0xC0 == 0x80:
+			text[j] = (b&0x03)<<6 | text[i+1]&0x3F
+			i++
+		default:
+			return nil, parseErr("character above U+00FF or invalid UTF-8 at byte %d of a text frame/payload", i)
+		}
+		j++
+	}
+	return text[:j], nil
+}
+
 const base64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 // appendBase64 appends standard, padded base64 (Node's Buffer#toString('base64')).

@@ -38,8 +38,10 @@ const (
 	upgradeNudgeInterval = 100 * time.Millisecond
 	// wsCloseGrace is how long a server-initiated WebSocket close waits for the peer's close frame.
 	wsCloseGrace = time.Second
-	// wsReadBufferSize is the small per-connection read buffer (idle sockets should not hold big buffers).
-	wsReadBufferSize = 2048
+	// wsReadBufferSize is gorilla's per-connection read buffer (frame headers, small frames; larger payloads
+	// are read past it into the pooled message buffer). It stays with an idle connection, so it is small; it
+	// must exceed 256 bytes for gorilla to take the hijacked reader as its own (see upgradeWriter).
+	wsReadBufferSize = 288
 	// idBytes is the number of random bytes of a default socket id (base64id: 15 bytes, 20 characters).
 	idBytes = 15
 )
@@ -139,6 +141,39 @@ type Server struct {
 	clients map[string]*Socket
 	closed  bool
 	wg      sync.WaitGroup // WebSocket reader/writer goroutines and OnClose deliveries
+
+	pollerMu   sync.Mutex
+	poller     *poller // started by the first WebSocket; nil when unavailable
+	pollerDone bool    // poller started (or failed) or the server shut down
+}
+
+// readPoller returns the readiness poller of idle WebSockets, starting it on first use; nil when the platform
+// has none, it failed to start, or the server is shut down.
+func (s *Server) readPoller() *poller {
+	s.pollerMu.Lock()
+	defer s.pollerMu.Unlock()
+	if !s.pollerDone {
+		s.pollerDone = true
+		p, err := newPoller()
+		if err != nil {
+			s.log.Debug("no readiness poller: every WebSocket keeps a reader goroutine", "err", err)
+			return nil
+		}
+		s.poller = p
+		p.start()
+	}
+	return s.poller
+}
+
+// stopPoller stops the poller (readers keep their goroutines from then on) and waits for its goroutine.
+func (s *Server) stopPoller() {
+	s.pollerMu.Lock()
+	p := s.poller
+	s.pollerDone = true
+	s.pollerMu.Unlock()
+	if p != nil {
+		p.stop()
+	}
 }
 
 // NewServer returns a Server for cfg with defaults filled in.
@@ -185,7 +220,8 @@ func NewServer(cfg Config) *Server {
 		}
 	}
 	s.upgrader = websocket.Upgrader{
-		ReadBufferSize:   wsReadBufferSize,
+		// ReadBufferSize 0: gorilla reads through the hijacked bufio.Reader that upgradeWriter sizes
+		// (wsReadBufferSize) and the reader watches.
 		WriteBufferPool:  &sync.Pool{},
 		HandshakeTimeout: cfg.HandshakeTimeout,
 		// Origin policy is Config.CheckOrigin, applied in ServeHTTP before the upgrade.
@@ -231,6 +267,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, c := range socks {
 		c.finish(ReasonServerShutdown)
 	}
+	s.stopPoller()
 	done := make(chan struct{})
 	go func() {
 		s.wg.Wait()

@@ -3,8 +3,10 @@ package engineio
 import (
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -19,7 +21,21 @@ import (
 type wsConn struct {
 	sock *Socket
 	conn *websocket.Conn
+	pc   *pollConn // conn's net.Conn
 	b64  bool
+
+	// Reader state. rstate is readerRunning while a reader goroutine exists and readerParked while the
+	// connection waits in the poller with none; noPark (set by abort and by the close handshake, or when the
+	// connection cannot be polled) keeps the reader goroutine until the connection ends.
+	rstate atomic.Int32
+	noPark atomic.Bool
+	// Idle wait (awaitMessage): waitSince is when the reader began waiting for a message (0: not waiting);
+	// kicked is set when the poller's sweep ended that wait with a past read deadline. dmu orders the sweep's
+	// and the reader's read deadlines with the close handshake's: once noPark is set under it, the close
+	// handshake owns the read deadline.
+	waitSince atomic.Int64
+	kicked    atomic.Bool
+	dmu       sync.Mutex
 
 	done      chan struct{} // closed by abort
 	abortOnce sync.Once
@@ -36,8 +52,15 @@ type wsConn struct {
 	closing bool     // write a close frame after draining
 }
 
-func newWSConn(c *Socket, conn *websocket.Conn, b64 bool) *wsConn {
-	return &wsConn{sock: c, conn: conn, b64: b64, done: make(chan struct{})}
+// Reader states (wsConn.rstate).
+const (
+	readerRunning int32 = iota
+	readerParked
+)
+
+func newWSConn(c *Socket, conn *websocket.Conn, pc *pollConn, b64 bool) *wsConn {
+	conn.SetReadLimit(c.srv.cfg.MaxHTTPBufferSize)
+	return &wsConn{sock: c, conn: conn, pc: pc, b64: b64, done: make(chan struct{})}
 }
 
 // signal makes the writer look at the queue: it starts a writer goroutine unless one is running.
@@ -90,66 +113,199 @@ func (w *wsConn) abort() {
 	w.abortOnce.Do(func() {
 		close(w.done)
 		_ = w.conn.Close()
+		w.wakeReader()
 		w.signal()
 	})
 }
 
-// start starts the reader; the writer starts on the first signal.
+// start starts the reader: on Linux the connection waits in the Server's poller until it is readable (the
+// client speaks only after the open packet); elsewhere, or when it cannot be polled, a reader goroutine starts.
+// The writer starts on the first signal.
 func (w *wsConn) start() {
+	p := w.sock.srv.readPoller()
+	if p != nil && w.pc.raw != nil && p.register(w, w.pc) == nil {
+		w.pc.p = p
+		w.rstate.Store(readerParked)
+		if w.park() {
+			return
+		}
+		// park gave the reader back: run it here
+	} else {
+		w.noPark.Store(true)
+		w.rstate.Store(readerRunning)
+	}
 	go w.readLoop()
 }
 
+// readable is called by the poller when the parked connection became readable.
+func (w *wsConn) readable() {
+	if w.rstate.CompareAndSwap(readerParked, readerRunning) {
+		go w.readLoop()
+	}
+}
+
+// wakeReader makes the reader a goroutine for good (the connection is closing: its reads must see the close
+// frame, the read deadline or the closed connection).
+func (w *wsConn) wakeReader() {
+	w.noPark.Store(true)
+	if w.rstate.CompareAndSwap(readerParked, readerRunning) {
+		go w.readLoop()
+	}
+}
+
+// park hands the waiting to the poller when everything read has been consumed. Called with rstate set to
+// readerParked by the (only) reader; true means the reader must end (the poller or a waker owns it now), false
+// that it must keep reading.
+func (w *wsConn) park() bool {
+	if w.noPark.Load() {
+		// wakeReader ran after (or while) we published readerParked: whoever wins the CAS reads.
+		return !w.rstate.CompareAndSwap(readerParked, readerRunning)
+	}
+	if err := w.pc.p.arm(w.pc); err != nil {
+		w.noPark.Store(true)
+		return !w.rstate.CompareAndSwap(readerParked, readerRunning)
+	}
+	return true
+}
+
+// readLoop reads and processes messages until the connection fails, or until everything read was consumed and
+// the connection can wait in the poller (then it ends and the poller starts a new readLoop on readiness).
 func (w *wsConn) readLoop() {
-	defer w.sock.srv.wg.Done()
-	defer w.abort()
-	w.conn.SetReadLimit(w.sock.srv.cfg.MaxHTTPBufferSize)
 	for {
-		mt, data, err := w.readMessage()
-		if err != nil {
-			reason := ReasonTransportClose
-			switch {
-			case errors.Is(err, websocket.ErrReadLimit):
-				reason = ReasonTransportError
-				// gorilla sent close 1009 for a message over the limit, and then this second close frame is
-				// refused (ErrCloseSent). It sends nothing for a 64-bit length with the top bit set, a protocol
-				// error (RFC 6455 5.2): that gets 1002 here.
-				msg := websocket.FormatCloseMessage(websocket.CloseProtocolError, "bad frame length")
-				_ = w.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(wsCloseGrace))
-			case errors.Is(err, errInvalidUTF8):
-				reason = ReasonParseError
-				msg := websocket.FormatCloseMessage(websocket.CloseInvalidFramePayloadData, "invalid UTF-8")
-				_ = w.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(wsCloseGrace))
-			}
-			// The read side is finished (gorilla answered a close frame or sent 1002/1009 itself): end the TCP
-			// connection before the socket's close path could queue a second close frame.
-			w.linger()
-			w.sock.wsGone(w, reason)
+		if !w.readOne() {
 			return
 		}
-		p, err := DecodePacketWS(mt, data)
-		if err != nil {
-			w.sock.srv.log.Debug("websocket parse error", "sid", w.sock.id, "err", err)
-			w.sock.wsParseError(w)
-			continue // keep reading until the close handshake ends
+		if w.pc.p == nil || !w.pc.drained() || w.noPark.Load() || w.awaitMessage() {
+			continue
 		}
-		w.sock.onWSPacket(w, p)
+		w.rstate.Store(readerParked)
+		if w.park() {
+			return
+		}
 	}
+}
+
+// wsParkAfter is how long a reader goroutine waits for the next message before its connection goes to the
+// poller: a busy connection keeps its goroutine (no poller round trip per message), an idle one frees it. The
+// poller's sweep (every wsParkAfter/2) ends the waits that are older.
+const wsParkAfter = time.Second
+
+// awaitMessage waits for the next byte of a drained connection in gorilla's read buffer (Peek: nothing is
+// consumed, and gorilla never sees the error of an interrupted wait). The poller's sweep interrupts a wait
+// older than wsParkAfter with a past read deadline (kick). false means the connection stayed idle and may be
+// parked; true that the reader must go on reading (data, an error to report, or closing).
+func (w *wsConn) awaitMessage() bool {
+	w.waitSince.Store(time.Now().UnixNano())
+	_, err := w.pc.br.Peek(1)
+	w.waitSince.Store(0)
+	if !w.kicked.Load() {
+		return true // data or a real error: the read reports it
+	}
+	w.dmu.Lock()
+	w.kicked.Store(false)
+	closing := w.noPark.Load()
+	if !closing {
+		_ = w.pc.Conn.SetReadDeadline(time.Time{})
+	}
+	w.dmu.Unlock()
+	var ne net.Error
+	return err == nil || closing || !errors.As(err, &ne) || !ne.Timeout()
+}
+
+// kickIdle interrupts the reader's wait when it has been waiting since before idleSince (poller sweep).
+func (w *wsConn) kickIdle(idleSince int64) {
+	since := w.waitSince.Load()
+	if since == 0 || since > idleSince {
+		return
+	}
+	w.dmu.Lock()
+	if !w.noPark.Load() && w.waitSince.Load() == since {
+		w.kicked.Store(true)
+		_ = w.pc.Conn.SetReadDeadline(pastDeadline)
+	}
+	w.dmu.Unlock()
+}
+
+// pastDeadline is a read deadline that has passed: it ends a blocked read at once.
+var pastDeadline = time.Unix(1, 0)
+
+// readOne reads and processes one message; false means the connection is finished (the reader's share of
+// srv.wg has been released).
+func (w *wsConn) readOne() bool {
+	bp := readBufs.Get().(*[]byte)
+	mt, data, err := w.readMessage((*bp)[:0])
+	if err != nil {
+		putReadBuf(bp, data)
+		w.readFailed(err)
+		return false
+	}
+	p, err := decodePacketWSInPlace(mt, data)
+	putReadBuf(bp, data) // p shares no memory with data
+	if err != nil {
+		w.sock.srv.log.Debug("websocket parse error", "sid", w.sock.id, "err", err)
+		w.sock.wsParseError(w)
+		return true // keep reading until the close handshake ends
+	}
+	w.sock.onWSPacket(w, p)
+	return true
+}
+
+// readFailed ends the connection after a failed read and releases the reader's share of srv.wg.
+func (w *wsConn) readFailed(err error) {
+	reason := ReasonTransportClose
+	switch {
+	case errors.Is(err, websocket.ErrReadLimit):
+		reason = ReasonTransportError
+		// gorilla sent close 1009 for a message over the limit, and then this second close frame is
+		// refused (ErrCloseSent). It sends nothing for a 64-bit length with the top bit set, a protocol
+		// error (RFC 6455 5.2): that gets 1002 here.
+		msg := websocket.FormatCloseMessage(websocket.CloseProtocolError, "bad frame length")
+		_ = w.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(wsCloseGrace))
+	case errors.Is(err, errInvalidUTF8):
+		reason = ReasonParseError
+		msg := websocket.FormatCloseMessage(websocket.CloseInvalidFramePayloadData, "invalid UTF-8")
+		_ = w.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(wsCloseGrace))
+	}
+	// The read side is finished (gorilla answered a close frame or sent 1002/1009 itself): end the TCP
+	// connection before the socket's close path could queue a second close frame.
+	w.linger()
+	w.sock.wsGone(w, reason)
+	w.abort()
+	w.sock.srv.wg.Done()
 }
 
 // errInvalidUTF8 reports a text message that is not valid UTF-8 (RFC 6455 8.1: fail with close 1007).
 var errInvalidUTF8 = errors.New("engineio: invalid UTF-8 in a WebSocket text message")
 
-// wsReadChunk is the initial buffer of readMessage; messages grow it as needed up to the read limit.
-const wsReadChunk = 512
+const (
+	// wsReadChunk is the initial capacity of a pooled message buffer; a message grows it as needed up to the
+	// read limit.
+	wsReadChunk = 1024
+	// maxPooledRead is the largest message buffer returned to readBufs; larger ones are left to the GC.
+	maxPooledRead = 64 << 10
+)
 
-// readMessage reads one data message. Text messages are checked for UTF-8 validity as their bytes arrive, so
-// a message fails at its first invalid byte even when its later fragments never come (gorilla does not check).
-func (w *wsConn) readMessage() (int, []byte, error) {
+// readBufs holds the readers' message buffers (*[]byte): a message is read into one, decoded (the packet
+// copies what it keeps) and the buffer goes back, so no buffer is held between messages.
+var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, wsReadChunk); return &b }}
+
+func putReadBuf(bp *[]byte, used []byte) {
+	if cap(used) > cap(*bp) {
+		*bp = used[:0]
+	}
+	if cap(*bp) <= maxPooledRead {
+		readBufs.Put(bp)
+	}
+}
+
+// readMessage reads one data message, appending it to buf (which it returns, possibly grown, also on error).
+// Text messages are checked for UTF-8 validity as their bytes arrive, so a message fails at its first invalid
+// byte even when its later fragments never come (gorilla does not check).
+func (w *wsConn) readMessage(buf []byte) (int, []byte, error) {
 	mt, r, err := w.conn.NextReader()
 	if err != nil {
-		return 0, nil, err
+		return 0, buf, err
 	}
-	buf := make([]byte, 0, wsReadChunk)
 	checked := 0
 	for {
 		if len(buf) == cap(buf) {
@@ -160,17 +316,17 @@ func (w *wsConn) readMessage() (int, []byte, error) {
 		if mt == websocket.TextMessage && n > 0 {
 			var ok bool
 			if checked, ok = validUTF8Prefix(buf, checked); !ok {
-				return 0, nil, errInvalidUTF8
+				return 0, buf, errInvalidUTF8
 			}
 		}
 		if errors.Is(err, io.EOF) {
 			if mt == websocket.TextMessage && checked != len(buf) {
-				return 0, nil, errInvalidUTF8 // ends inside a character
+				return 0, buf, errInvalidUTF8 // ends inside a character
 			}
 			return mt, buf, nil
 		}
 		if err != nil {
-			return 0, nil, err
+			return 0, buf, err
 		}
 	}
 }
@@ -256,8 +412,13 @@ func (w *wsConn) writeLoop() {
 				w.finishWriter()
 				return
 			}
-			// The reader ends on the peer's close frame or at this deadline, and closes the connection.
+			// The reader ends on the peer's close frame or at this deadline, and closes the connection; a
+			// parked reader becomes a goroutine again to wait for it.
+			w.dmu.Lock()
 			_ = w.conn.SetReadDeadline(time.Now().Add(wsCloseGrace))
+			w.noPark.Store(true)
+			w.dmu.Unlock()
+			w.wakeReader()
 			w.finishWriter()
 			return
 		}
@@ -422,11 +583,12 @@ func (s *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, q query) {
 			rejectConn(w)
 			return
 		}
-		conn, err := s.upgrader.Upgrade(w, r, nil)
+		uw := &upgradeWriter{ResponseWriter: w}
+		conn, err := s.upgrader.Upgrade(uw, r, nil)
 		if err != nil {
 			return // the upgrader answered with an HTTP error
 		}
-		c.attachProbe(conn, q.b64)
+		c.attachProbe(conn, uw.pc, q.b64)
 		return
 	}
 	if s.cfg.AllowRequest != nil {
@@ -438,13 +600,14 @@ func (s *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, q query) {
 	}
 	id := s.cfg.GenerateID(r)
 	req := handshakeRequest(r)
-	conn, err := s.upgrader.Upgrade(w, r, nil)
+	uw := &upgradeWriter{ResponseWriter: w}
+	conn, err := s.upgrader.Upgrade(uw, r, nil)
 	if err != nil {
 		return
 	}
 	c := newSocket(s, id, req, TransportWebSocket)
 	c.b64 = q.b64
-	ws := newWSConn(c, conn, q.b64)
+	ws := newWSConn(c, conn, uw.pc, q.b64)
 	ws.private = []Packet{s.openPacket(id, false)}
 	c.ws = ws
 	if err := s.register(c, 2); err != nil {
@@ -463,14 +626,14 @@ func (s *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, q query) {
 
 // attachProbe starts probing conn as the upgrade of c. A closed socket, an upgraded one, one not on polling or
 // one already probing refuses it (the WebSocket is closed).
-func (c *Socket) attachProbe(conn *websocket.Conn, b64 bool) {
+func (c *Socket) attachProbe(conn *websocket.Conn, pc *pollConn, b64 bool) {
 	c.mu.Lock()
 	if c.state != stateOpen || c.upgraded || c.transport != TransportPolling || c.probe != nil {
 		c.mu.Unlock()
 		closeWS(conn)
 		return
 	}
-	w := newWSConn(c, conn, b64)
+	w := newWSConn(c, conn, pc, b64)
 	c.probe = w
 	c.srv.wg.Add(2)
 	c.upgradeTimer = time.AfterFunc(c.srv.cfg.UpgradeTimeout, func() {
