@@ -48,28 +48,38 @@ func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request, fallback Fal
 	h := w.nextHandle.Add(1)
 	x := &exchange{wake: make(chan struct{}, 1)}
 	w.exchanges.Store(h, x)
+	// A request without a body (GET, HEAD...) is complete once its head is read: its end is pushed in the task
+	// that emits it, as Node's parser does, so it needs no body goroutine and no entry in reqObjects.
+	hasBody := r.Body != nil && r.Body != http.NoBody
 	defer func() {
 		w.exchanges.Delete(h)
-		_ = w.loop.Submit(func(*goja.Runtime) { delete(w.reqObjects, h) })
+		if hasBody {
+			_ = w.loop.Submit(func(*goja.Runtime) { delete(w.reqObjects, h) })
+		}
 	}()
 
 	hasReq := make(chan bool, 1)
 	var reqObj *goja.Object
 	err := w.loop.Submit(func(vm *goja.Runtime) {
-		reqObj = w.newRequest(vm, h, r)
+		reqObj = w.buildRequest(vm, h, r)
+		if hasBody {
+			w.reqObjects[h] = reqObj
+		}
+		// the JS ServerResponse links req.res and res.req
 		res, err := vm.New(w.resCtor, vm.ToValue(h), reqObj, vm.ToValue(false))
 		if err != nil {
 			hasReq <- false
 			return
 		}
-		_ = reqObj.Set("res", res)
-		_ = res.Set("req", reqObj)
 		n := w.listenerCount(w.httpServer, "req")
 		hasReq <- n > 0
 		if w.listenerCount(w.httpServer, "request") > 0 {
 			w.emit(w.httpServer, vm.ToValue("request"), reqObj, res)
 		}
 		w.emit(w.httpServer, vm.ToValue("req"), reqObj, res)
+		if !hasBody {
+			_, _ = w.loop.Call(reqObj.Get("_end"), reqObj)
+		}
 	})
 	if err != nil {
 		http.Error(rw, "worker is shutting down", http.StatusServiceUnavailable)
@@ -82,7 +92,9 @@ func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request, fallback Fal
 		return
 	}
 
-	go w.pumpBody(r.Context(), h, r.Body)
+	if hasBody {
+		go w.pumpBody(r.Context(), h, r.Body)
+	}
 
 	flusher, _ := rw.(http.Flusher)
 	replaced := false
@@ -144,10 +156,18 @@ func (w *Worker) ServeHTTP(rw http.ResponseWriter, r *http.Request, fallback Fal
 	}
 }
 
+// bodyBuffers holds the read buffers of pumpBody (each chunk is copied out before it goes to the loop).
+var bodyBuffers = sync.Pool{New: func() any {
+	b := make([]byte, maxBodyChunk)
+	return &b
+}}
+
 // pumpBody feeds the request body to JavaScript as 'data' then 'end'.
 func (w *Worker) pumpBody(ctx context.Context, h uint64, body io.ReadCloser) {
 	defer body.Close()
-	buf := make([]byte, maxBodyChunk)
+	bp := bodyBuffers.Get().(*[]byte)
+	defer bodyBuffers.Put(bp)
+	buf := *bp
 	for {
 		n, err := body.Read(buf)
 		if n > 0 {
@@ -208,12 +228,21 @@ func (w *Worker) newBuffer(vm *goja.Runtime, b []byte) goja.Value {
 
 // newRequest builds an IncomingMessage for r; h 0 means no body will flow.
 func (w *Worker) newRequest(vm *goja.Runtime, h uint64, r *http.Request) *goja.Object {
+	obj := w.buildRequest(vm, h, r)
+	if h != 0 {
+		w.reqObjects[h] = obj
+	}
+	return obj
+}
+
+// buildRequest builds the IncomingMessage for r without registering it for body delivery.
+func (w *Worker) buildRequest(vm *goja.Runtime, h uint64, r *http.Request) *goja.Object {
 	headers, raw := headersObject(vm, r.Header, r.Host)
 	host, port, _ := net.SplitHostPort(r.RemoteAddr)
 	p, _ := strconv.Atoi(port)
-	version := strconv.Itoa(r.ProtoMajor) + "." + strconv.Itoa(r.ProtoMinor)
+	version := httpVersion(r.ProtoMajor, r.ProtoMinor)
 	obj, err := vm.New(w.reqCtor, vm.ToValue(h), vm.ToValue(r.Method), vm.ToValue(r.RequestURI), headers, raw,
-		vm.ToValue(version), vm.ToValue(host), vm.ToValue(p))
+		vm.ToValue(version), vm.ToValue(host), vm.ToValue(p), vm.ToValue(r.ProtoMajor), vm.ToValue(r.ProtoMinor))
 	if err != nil {
 		return vm.NewObject()
 	}
@@ -223,10 +252,20 @@ func (w *Worker) newRequest(vm *goja.Runtime, h uint64, r *http.Request) *goja.O
 	if ssid := sessionOf(r); ssid != "" {
 		_, _ = w.loop.Call(w.api.Get("decorateRequest"), goja.Undefined(), obj, vm.ToValue(ssid))
 	}
-	if h != 0 {
-		w.reqObjects[h] = obj
-	}
 	return obj
+}
+
+// httpVersion is req.httpVersion, without formatting for the usual versions.
+func httpVersion(major, minor int) string {
+	switch {
+	case major == 1 && minor == 1:
+		return "1.1"
+	case major == 1 && minor == 0:
+		return "1.0"
+	case major == 2 && minor == 0:
+		return "2.0"
+	}
+	return strconv.Itoa(major) + "." + strconv.Itoa(minor)
 }
 
 func (w *Worker) exchangeFor(h uint64) *exchange {

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 
 	"github.com/dop251/goja"
@@ -25,19 +26,13 @@ func (w *Worker) nativeObject(vm *goja.Runtime) *goja.Object {
 		if status < 100 || status > 999 {
 			panic(vm.NewTypeError("Invalid status code: " + strconv.Itoa(status)))
 		}
-		var flat []string
-		if arr, ok := c.Argument(2).(*goja.Object); ok {
-			_ = vm.ExportTo(arr, &flat)
-		}
+		flat := splitHeaderPairs(c.Argument(2).String())
 		for i := 0; i+1 < len(flat); i += 2 {
 			if !validHeaderName(flat[i]) {
 				panic(vm.NewTypeError("Invalid header name: " + strconv.Quote(flat[i])))
 			}
 		}
 		x.mu.Lock()
-		if flat == nil {
-			flat = []string{}
-		}
 		// Like Node, the head goes out with the first write or the end
 		// (or flushHeaders), so end(data) can carry a Content-Length.
 		x.status, x.header, x.headed = status, flat, true
@@ -168,9 +163,26 @@ func (w *Worker) nativeObject(vm *goja.Runtime) *goja.Object {
 	return n
 }
 
+// splitHeaderPairs splits the head's "name\nvalue\nname\nvalue" string (api.js WIRE.head) into pairs; never nil.
+func splitHeaderPairs(s string) []string {
+	if s == "" {
+		return []string{}
+	}
+	flat := strings.Split(s, "\n")
+	return flat[:len(flat)&^1]
+}
+
 // chunkBytes converts a res.write chunk (string with encoding, Buffer or
 // Uint8Array) to bytes owned by Go.
 func chunkBytes(vm *goja.Runtime, v goja.Value, encoding string) []byte {
+	if obj, ok := v.(*goja.Object); ok {
+		// a Buffer or Uint8Array exports as a []byte sharing its memory
+		if b, ok := obj.Export().([]byte); ok {
+			out := make([]byte, len(b))
+			copy(out, b)
+			return out
+		}
+	}
 	if s, ok := v.Export().(string); ok {
 		switch encoding {
 		case "latin1", "binary":

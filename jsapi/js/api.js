@@ -21,7 +21,8 @@
 
   // WIRE carries a response's bytes to the Go side (shared by all responses; the handle picks the exchange).
   var WIRE = {
-    head: function (handle, statusCode, statusMessage, flat) { native.httpHead(handle, statusCode, flat); },
+    // the header pairs travel as one string, name and value separated by newlines (neither can contain one)
+    head: function (handle, statusCode, statusMessage, flat) { native.httpHead(handle, statusCode, flat.join('\n')); },
     write: function (handle, chunk, encoding) { native.httpWrite(handle, chunk, encoding); },
     end: function (handle, chunk, encoding) {
       if (chunk === undefined) native.httpEnd(handle);
@@ -31,8 +32,11 @@
     abort: function (handle) { native.httpAbort(handle); }
   };
 
+  // A request socket's destroy aborts its exchange (shared by all sockets: no closure per request).
+  function abortOnDestroy() { native.httpAbort(this._reqHandle); }
+
   // Called with new by the Go side; returns the http.IncomingMessage it builds.
-  function IncomingMessage(handle, method, url, headers, rawHeaders, httpVersion, remoteAddress, remotePort) {
+  function IncomingMessage(handle, method, url, headers, rawHeaders, httpVersion, remoteAddress, remotePort, major, minor) {
     var socket = new RequestSocket(remoteAddress, remotePort, false);
     var req = new http.IncomingMessage(socket);
     req._handle = handle;
@@ -41,11 +45,12 @@
     req.headers = headers;
     req.rawHeaders = rawHeaders;
     req.httpVersion = httpVersion;
-    var dot = httpVersion.indexOf('.');
-    req.httpVersionMajor = +httpVersion.slice(0, dot);
-    req.httpVersionMinor = +httpVersion.slice(dot + 1);
-    if (handle) socket._onDestroy = function () { native.httpAbort(handle); };
-    else req.push(null); // SC engine requests: the engine owns the body
+    req.httpVersionMajor = major;
+    req.httpVersionMinor = minor;
+    if (handle) {
+      socket._reqHandle = handle;
+      socket._onDestroy = abortOnDestroy;
+    } else req.push(null); // SC engine requests: the engine owns the body
     return req;
   }
   // The Go side feeds the body through these (looked up through the prototype chain).
@@ -55,11 +60,15 @@
     this.push(null);
   };
 
-  // Called with new by the Go side; detached responses (SC engine requests) are inert.
+  // Called with new by the Go side; detached responses (SC engine requests) are inert. res.req is req; a
+  // response that is not detached is req.res.
   function ServerResponse(handle, req, detached) {
     var res = new http.ServerResponse(req);
     res._handle = handle;
-    if (!detached) res._wire = WIRE;
+    if (!detached) {
+      res._wire = WIRE;
+      req.res = res;
+    }
     return res;
   }
 
@@ -596,6 +605,7 @@
     IncomingMessage: IncomingMessage,
     ServerResponse: ServerResponse,
     SCSocket: SCSocket,
+    Response: Response,
     stringify: stringify,
     deliverChannel: deliverChannel,
     deliverSession: deliverSession,

@@ -78,17 +78,20 @@ function inherit(Ctor, Base) {
 // ------------------------------------------------------------------ Socket stand-in
 
 // RequestSocket is the per-request socket view: addresses, encrypted flag, close/timeout events.
+// One is built per request: the flags every socket starts with live on the prototype.
 function RequestSocket(remoteAddress, remotePort, encrypted) {
   EE.call(this);
   this.remoteAddress = remoteAddress;
   this.remotePort = remotePort;
-  this.remoteFamily = remoteAddress && remoteAddress.indexOf(':') !== -1 ? 'IPv6' : 'IPv4';
-  this.encrypted = !!encrypted;
-  this.readable = true;
-  this.writable = true;
-  this.destroyed = false;
+  if (remoteAddress && remoteAddress.indexOf(':') !== -1) this.remoteFamily = 'IPv6';
+  if (encrypted) this.encrypted = true;
 }
 inherit(RequestSocket, EE);
+RequestSocket.prototype.remoteFamily = 'IPv4';
+RequestSocket.prototype.encrypted = false;
+RequestSocket.prototype.readable = true;
+RequestSocket.prototype.writable = true;
+RequestSocket.prototype.destroyed = false;
 RequestSocket.prototype.setTimeout = function (ms, cb) { if (cb) this.once('timeout', cb); return this; };
 RequestSocket.prototype.setNoDelay = function () { return this; };
 RequestSocket.prototype.setKeepAlive = function () { return this; };
