@@ -11,7 +11,7 @@ type poller struct{}
 var errNoPoller = errors.New("engineio: no readiness poller on this platform")
 
 func newPoller() (*poller, error)                   { return nil, errNoPoller }
-func (p *poller) run()                              {}
+func (p *poller) start()                            {}
 func (p *poller) stop()                             {}
 func (p *poller) register(*wsConn, *pollConn) error { return errNoPoller }
 func (p *poller) arm(*pollConn) error               { return errNoPoller }
