@@ -15,6 +15,9 @@ type LoadStats struct {
 	Rewrite   time.Duration // Loop: engine workarounds applied to sources before parsing (unicodeprops.go)
 	Parse     time.Duration // Loop: goja parser
 	Compile   time.Duration // Loop: goja compiler (AST to program)
+	// JSON is the Loop's time decoding JSON modules, JSONPrefetched how many of them ran a prefetched program.
+	JSON           time.Duration
+	JSONPrefetched int64
 	// Prefetched counts modules the prefetcher (ModuleCache.Prefetch) compiled, taking PrefetchCPU on its own
 	// goroutines beside the Loop; PrefetchWait is the time a Loop waited for a program the prefetcher was still
 	// compiling.
@@ -27,24 +30,26 @@ type LoadStats struct {
 type phaseTimes struct{ rewrite, parse, compile atomic.Int64 }
 
 var loadStats struct {
-	modules, hits, prefetched               atomic.Int64
-	resolve, read, prefetchNanos, waitNanos atomic.Int64
-	loopPhases                              phaseTimes
+	modules, hits, prefetched, jsonPrefetched     atomic.Int64
+	resolve, read, json, prefetchNanos, waitNanos atomic.Int64
+	loopPhases                                    phaseTimes
 }
 
 // ReadLoadStats returns the process-wide module-loading figures.
 func ReadLoadStats() LoadStats {
 	return LoadStats{
-		Modules:      loadStats.modules.Load(),
-		CacheHits:    loadStats.hits.Load(),
-		Resolve:      time.Duration(loadStats.resolve.Load()),
-		Read:         time.Duration(loadStats.read.Load()),
-		Rewrite:      time.Duration(loadStats.loopPhases.rewrite.Load()),
-		Parse:        time.Duration(loadStats.loopPhases.parse.Load()),
-		Compile:      time.Duration(loadStats.loopPhases.compile.Load()),
-		Prefetched:   loadStats.prefetched.Load(),
-		PrefetchCPU:  time.Duration(loadStats.prefetchNanos.Load()),
-		PrefetchWait: time.Duration(loadStats.waitNanos.Load()),
+		Modules:        loadStats.modules.Load(),
+		CacheHits:      loadStats.hits.Load(),
+		Resolve:        time.Duration(loadStats.resolve.Load()),
+		Read:           time.Duration(loadStats.read.Load()),
+		Rewrite:        time.Duration(loadStats.loopPhases.rewrite.Load()),
+		Parse:          time.Duration(loadStats.loopPhases.parse.Load()),
+		Compile:        time.Duration(loadStats.loopPhases.compile.Load()),
+		JSON:           time.Duration(loadStats.json.Load()),
+		JSONPrefetched: loadStats.jsonPrefetched.Load(),
+		Prefetched:     loadStats.prefetched.Load(),
+		PrefetchCPU:    time.Duration(loadStats.prefetchNanos.Load()),
+		PrefetchWait:   time.Duration(loadStats.waitNanos.Load()),
 	}
 }
 

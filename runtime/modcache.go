@@ -1,7 +1,9 @@
 package runtime
 
 import (
+	"bytes"
 	"crypto/sha256"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -55,7 +57,7 @@ func programKey(path string, src []byte) [sha256.Size]byte {
 // the engine workarounds applied, reusing a cached program when the same path had the same source before.
 func compileModule(path string, src []byte) (*goja.Program, error) {
 	loadStats.modules.Add(1)
-	prg, hit, err := cachedCompile(path, src, false)
+	prg, hit, err := cachedCompile(path, src, false, compileSource)
 	if hit {
 		programCacheHits.Add(1)
 		loadStats.hits.Add(1)
@@ -68,7 +70,7 @@ func compileModule(path string, src []byte) (*goja.Program, error) {
 // cachedCompile returns the cached program of path/src or compiles and caches it; hit reports a cache hit
 // (possibly after waiting for another goroutine compiling the same key). prefetch marks the prefetcher's calls:
 // they never wait, so a key already being compiled is skipped.
-func cachedCompile(path string, src []byte, prefetch bool) (prg *goja.Program, hit bool, err error) {
+func cachedCompile(path string, src []byte, prefetch bool, compile func(string, []byte, *phaseTimes) (*goja.Program, error)) (prg *goja.Program, hit bool, err error) {
 	key := programKey(path, src)
 	waited := false
 	for {
@@ -106,10 +108,10 @@ func cachedCompile(path string, src []byte, prefetch bool) (prg *goja.Program, h
 	}()
 	if prefetch {
 		t0 := time.Now()
-		prg, err = compileSource(path, src, nil)
+		prg, err = compile(path, src, nil)
 		since(&loadStats.prefetchNanos, t0)
 	} else {
-		prg, err = compileSource(path, src, &loadStats.loopPhases)
+		prg, err = compile(path, src, &loadStats.loopPhases)
 	}
 	if err != nil {
 		return nil, false, err
@@ -143,6 +145,39 @@ func compileSource(path string, src []byte, ph *phaseTimes) (*goja.Program, erro
 		ph.rewrite.Add(int64(t1.Sub(t0)))
 		ph.parse.Add(int64(t2.Sub(t1)))
 		since(&ph.compile, t2)
+	}
+	return prg, err
+}
+
+// cachedProgram returns the compiled program of path/src if the cache holds one (it never compiles or waits).
+func cachedProgram(path string, src []byte) *goja.Program {
+	key := programKey(path, src)
+	programCache.Lock()
+	defer programCache.Unlock()
+	return programCache.m[key]
+}
+
+// JSON modules are decoded with JSON.parse on the loop (7 ms for mime-db's 200 KB db.json, which Express loads).
+// The prefetcher can instead compile such a text as a JavaScript expression, whose program the loop then runs in
+// about a third of that. Only texts for which both give the same value qualify: valid JSON (a JSON text is then
+// a valid expression with the same value) with no "__proto__" key, which a literal would take as the prototype,
+// and, to keep that check simple, no \u escape that could spell one.
+func jsonAsProgram(src []byte) bool {
+	return !bytes.Contains(src, []byte("__proto__")) && !bytes.Contains(src, []byte(`\u`)) && json.Valid(src)
+}
+
+// compileJSON compiles a JSON text (jsonAsProgram) as an expression statement yielding its value.
+func compileJSON(path string, src []byte, ph *phaseTimes) (*goja.Program, error) {
+	t0 := time.Now()
+	ast, err := parser.ParseFile(nil, path, "("+string(src)+"\n)", 0, parser.WithDisableSourceMaps)
+	t1 := time.Now()
+	var prg *goja.Program
+	if err == nil {
+		prg, err = goja.CompileAST(ast, false)
+	}
+	if ph != nil {
+		ph.parse.Add(int64(t1.Sub(t0)))
+		since(&ph.compile, t1)
 	}
 	return prg, err
 }

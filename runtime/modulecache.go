@@ -243,17 +243,27 @@ func (c *ModuleCache) Prefetch(appDir string) *Prefetcher {
 	return p
 }
 
-// prefetchOne compiles one module as load would, through the app root; failures are left for the loop to meet.
+// prefetchOne compiles one module as load would, through the app root (a JSON module only when jsonAsProgram
+// allows); failures are left for the loop to meet.
 func prefetchOne(fsys *appFS, path string) {
-	if !fsys.inside(path) || !isModuleSource(path) {
+	if !fsys.inside(path) {
 		return
 	}
 	src, err := fsys.ReadFile(path)
 	if err != nil {
 		return
 	}
-	src = moduleSource(src)
-	if _, hit, err := cachedCompile(path, src, true); err == nil && !hit {
+	compile := compileSource
+	if isModuleSource(path) {
+		src = moduleSource(src)
+	} else {
+		src = bytes.TrimPrefix(src, []byte("\xef\xbb\xbf"))
+		if !jsonAsProgram(src) {
+			return
+		}
+		compile = compileJSON
+	}
+	if _, hit, err := cachedCompile(path, src, true, compile); err == nil && !hit {
 		loadStats.prefetched.Add(1)
 	}
 }

@@ -398,12 +398,12 @@ func TestPrefetchInflight(t *testing.T) {
 	}
 	programCache.inflight[key] = done
 	programCache.Unlock()
-	if _, hit, err := cachedCompile(path, src, true); err != nil || !hit {
+	if _, hit, err := cachedCompile(path, src, true, compileSource); err != nil || !hit {
 		t.Fatalf("prefetch of an in-flight key: hit %v err %v, want a skip", hit, err)
 	}
 	got := make(chan bool, 1)
 	go func() {
-		_, hit, err := cachedCompile(path, src, false)
+		_, hit, err := cachedCompile(path, src, false, compileSource)
 		got <- hit && err == nil
 	}()
 	select {
@@ -431,10 +431,10 @@ func TestPrefetchInflight(t *testing.T) {
 	case <-time.After(testDeadline):
 		t.Fatal("the loop never woke")
 	}
-	if _, _, err := cachedCompile("/virtual/bad.js", []byte("var = ;"), true); err == nil {
+	if _, _, err := cachedCompile("/virtual/bad.js", []byte("var = ;"), true, compileSource); err == nil {
 		t.Fatal("a syntax error compiled")
 	}
-	if _, _, err := cachedCompile("/virtual/bad.js", []byte("var = ;"), false); err == nil {
+	if _, _, err := cachedCompile("/virtual/bad.js", []byte("var = ;"), false, compileSource); err == nil {
 		t.Fatal("the loop did not get the syntax error")
 	}
 }
@@ -471,5 +471,64 @@ func TestSourceMapsNotRead(t *testing.T) {
 	}
 	if !strings.Contains(stack, filepath.Join(dir, "main.js")+":2") {
 		t.Fatalf("stack does not name main.js:2:\n%s", stack)
+	}
+}
+
+// TestJSONModulePrefetch: a JSON module the manifest lists runs as a prefetched program with JSON.parse's value;
+// texts where a literal would differ from JSON.parse (a __proto__ key, spelled out or escaped) or that are not
+// JSON at all keep JSON.parse's result, including its SyntaxError.
+func TestJSONModulePrefetch(t *testing.T) {
+	cases := []struct {
+		name, text string
+		fast       bool   // expected to run as a prefetched program
+		want       string // JSON.stringify of the module with own keys listed, or "SyntaxError"
+	}{
+		{"object", `{"b": [1, 2.5, -0, 1e400, null, true], "a": {"s": "x\"y\n"}}`, true, `{"b":[1,2.5,0,null,null,true],"a":{"s":"x\"y\n"}}|b,a`},
+		{"array", `[{"k": 1}, "two"]`, true, `[{"k":1},"two"]|0,1`},
+		{"proto key", `{"__proto__": {"polluted": 1}, "x": 1}`, false, `{"__proto__":{"polluted":1},"x":1}|__proto__,x`},
+		{"escaped proto key", `{"\u005f_proto__": {"polluted": 1}}`, false, `{"__proto__":{"polluted":1}}|__proto__`},
+		{"not json", `{a: 1}`, false, "SyntaxError"},
+		{"comment", "// c\n{}", false, "SyntaxError"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := writeApp(t, map[string]string{
+				"main.js":   "module.exports = require('./data.json');",
+				"data.json": tc.text,
+			})
+			c, _ := newTestCache(t)
+			m := manifest{Format: manifestFormat, Engine: engineVersion(), AppDir: dir, Modules: []string{"data.json", "main.js"}}
+			data, _ := json.Marshal(m)
+			if err := os.WriteFile(c.manifestPath(dir), data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			resetProgramCache()
+			c.Prefetch(dir).Wait()
+			before := ReadLoadStats()
+			h := newHarness(t, Options{AppDir: dir})
+			var got string
+			h.do(t, func(vm *goja.Runtime) {
+				v, err := h.l.Require("./main.js")
+				if err != nil {
+					if strings.Contains(err.Error(), "SyntaxError") {
+						got = "SyntaxError"
+						return
+					}
+					t.Fatalf("require: %v", err)
+				}
+				_ = vm.Set("__m", v)
+				s, err := vm.RunString(`JSON.stringify(__m) + '|' + Object.keys(__m).join(',')`)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = s.String()
+			})
+			if got != tc.want {
+				t.Errorf("module = %s, want %s", got, tc.want)
+			}
+			if fast := ReadLoadStats().JSONPrefetched-before.JSONPrefetched == 1; fast != tc.fast {
+				t.Errorf("ran a prefetched program: %v, want %v", fast, tc.fast)
+			}
+		})
 	}
 }

@@ -167,11 +167,13 @@ func (l *Loop) load(path string, isMain bool) (goja.Value, error) {
 	}
 	src = bytes.TrimPrefix(src, []byte("\xef\xbb\xbf"))
 	if strings.HasSuffix(path, ".json") {
-		parse, _ := goja.AssertFunction(l.vm.Get("JSON").ToObject(l.vm).Get("parse"))
-		v, err := parse(goja.Undefined(), l.vm.ToValue(string(src)))
+		t0 := time.Now()
+		v, err := l.jsonModule(path, src)
+		since(&loadStats.json, t0)
 		if err != nil {
 			return fail(&JSError{Message: "SyntaxError: " + path + ": " + strings.TrimPrefix(l.convertError(err).Error(), "SyntaxError: ")})
 		}
+		noteLoaded(path)
 		_ = mod.Set("exports", v)
 		_ = mod.Set("loaded", true)
 		return v, nil
@@ -207,6 +209,19 @@ func (l *Loop) load(path string, isMain bool) (goja.Value, error) {
 	}
 	_ = mod.Set("loaded", true)
 	return mod.Get("exports"), nil
+}
+
+// jsonModule decodes a JSON module: by running the program the prefetcher compiled for exactly this text
+// (jsonAsProgram), else with JSON.parse.
+func (l *Loop) jsonModule(path string, src []byte) (goja.Value, error) {
+	if prg := cachedProgram(path, src); prg != nil {
+		if v, err := l.vm.RunProgram(prg); err == nil {
+			loadStats.jsonPrefetched.Add(1)
+			return v, nil
+		}
+	}
+	parse, _ := goja.AssertFunction(l.vm.Get("JSON").ToObject(l.vm).Get("parse"))
+	return parse(goja.Undefined(), l.vm.ToValue(string(src)))
 }
 
 func syntaxError(path string, err error) error {

@@ -20,7 +20,6 @@ import (
 	"github.com/socketcluster-go/socketcluster/balancer"
 	"github.com/socketcluster-go/socketcluster/cluster"
 	"github.com/socketcluster-go/socketcluster/cluster/gctune"
-	"github.com/socketcluster-go/socketcluster/cluster/handoff"
 	"github.com/socketcluster-go/socketcluster/cluster/metrics"
 	jsrt "github.com/socketcluster-go/socketcluster/runtime"
 	"github.com/socketcluster-go/socketcluster/store"
@@ -120,8 +119,6 @@ func runWorkerChild(ctx context.Context, ch *cluster.Child, log *slog.Logger, st
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	tcpAddr := l.Addr().String()
-	l, handoffPath := listenHandoff(l, cfg.Handoff, log)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go gctune.Run(ctx, gctune.DefaultMinHeap, gctune.DefaultInterval)
@@ -134,7 +131,7 @@ func runWorkerChild(ctx context.Context, ch *cluster.Child, log *slog.Logger, st
 		log.Debug("master gone: stopping")
 		cancel()
 	}()
-	if err := ch.Report(cluster.Report{Type: cluster.ReportReady, Addr: tcpAddr, Handoff: handoffPath}); err != nil {
+	if err := ch.Report(cluster.Report{Type: cluster.ReportReady, Addr: l.Addr().String()}); err != nil {
 		log.Warn("ready report failed", "err", err)
 	}
 	return w.Serve(ctx, l, time.Duration(cfg.GraceMillis)*time.Millisecond)
@@ -174,7 +171,7 @@ func openModuleCache(log *slog.Logger) *jsrt.ModuleCache {
 
 // logStartup reports at Debug where the worker's start-up went: process start to dialed stores, then loading
 // the worker controller (run(worker) included), split by module-loading phase (runtime.LoadStats). "bodies" is
-// what is left of the load: running module bodies and run(worker), creating the VM, GC.
+// what is left of the load: running module bodies and run(worker), creating the VM and its core modules, GC.
 func logStartup(log *slog.Logger, began, dialed time.Time) {
 	if !log.Enabled(context.Background(), slog.LevelDebug) {
 		return
@@ -182,7 +179,7 @@ func logStartup(log *slog.Logger, began, dialed time.Time) {
 	now := time.Now()
 	s := jsrt.ReadLoadStats()
 	load := now.Sub(dialed)
-	bodies := load - s.Resolve - s.Read - s.Rewrite - s.Parse - s.Compile - s.PrefetchWait
+	bodies := load - s.Resolve - s.Read - s.Rewrite - s.Parse - s.Compile - s.JSON - s.PrefetchWait
 	log.Debug("start-up", "total", now.Sub(processStart).Round(time.Microsecond),
 		"init", began.Sub(processStart).Round(time.Microsecond), "dial", dialed.Sub(began).Round(time.Microsecond),
 		"load", load.Round(time.Microsecond), "modules", s.Modules, "cacheHits", s.CacheHits,
@@ -190,23 +187,8 @@ func logStartup(log *slog.Logger, began, dialed time.Time) {
 		"prefetchWait", s.PrefetchWait.Round(time.Microsecond),
 		"resolve", s.Resolve.Round(time.Microsecond), "read", s.Read.Round(time.Microsecond),
 		"rewrite", s.Rewrite.Round(time.Microsecond), "parse", s.Parse.Round(time.Microsecond),
-		"compile", s.Compile.Round(time.Microsecond), "bodies", bodies.Round(time.Microsecond))
-}
-
-// listenHandoff adds the worker's handoff socket at path to l (balancers
-// then hand WebSocket connections over instead of tunnelling them); it
-// returns l unchanged and "" when path is empty or the socket cannot be
-// opened.
-func listenHandoff(l net.Listener, path string, log *slog.Logger) (net.Listener, string) {
-	if path == "" || !handoff.Supported {
-		return l, ""
-	}
-	hl, err := handoff.Listen(l, handoff.Config{Path: path, Logger: log})
-	if err != nil {
-		log.Warn("no handoff socket: the balancers tunnel this worker's WebSockets", "err", err)
-		return l, ""
-	}
-	return hl, hl.Path()
+		"compile", s.Compile.Round(time.Microsecond), "json", s.JSON.Round(time.Microsecond),
+		"jsonPrefetched", s.JSONPrefetched, "bodies", bodies.Round(time.Microsecond))
 }
 
 // runStoreChild serves one store (spec 4.1) on its UNIX socket; the master
