@@ -83,6 +83,9 @@ func (w *Worker) Event(h Handle, event, dataJSON, cid string) error {
 				text = vm.ToValue(dataJSON)
 			}
 		}
+		if goja.IsUndefined(text) && w.callHandler(vm, e, event, data, cid) {
+			return
+		}
 		_, _ = w.loop.Call(e.onEvent, e.obj, vm.ToValue(event), data, vm.ToValue(cid), text)
 	})
 }
@@ -319,4 +322,30 @@ func (w *Worker) stringify(v goja.Value) string {
 		panic(err)
 	}
 	return out.String()
+}
+
+// callHandler is _onEvent's common case done from Go: no emit middleware and exactly one listener function for
+// event, which is called with (data, new Response(socket, cid)) and the socket as this, like emit2 does. It
+// reports false (having done nothing) in every other case, which _onEvent handles. Loop only.
+func (w *Worker) callHandler(vm *goja.Runtime, e *connEntry, event string, data goja.Value, cid string) bool {
+	if event == "error" || w.HasMiddleware(MWEmit) || w.responseCtor == nil {
+		return false
+	}
+	events, ok := e.obj.Get("_events").(*goja.Object)
+	if !ok {
+		return false
+	}
+	handler := events.Get(event)
+	if handler == nil {
+		return false
+	}
+	if _, isFn := goja.AssertFunction(handler); !isFn {
+		return false
+	}
+	res, err := vm.New(w.responseCtor, e.obj, vm.ToValue(cid))
+	if err != nil {
+		return false
+	}
+	_, _ = w.loop.Call(handler, e.obj, data, res)
+	return true
 }

@@ -1,0 +1,78 @@
+package jsapi
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	jsrt "github.com/socketcluster-go/socketcluster/runtime"
+)
+
+// benchConn is a Conn whose responses go to a channel (the benchmark's closed loop) instead of a socket.
+type benchConn struct{ responses chan string }
+
+func (c *benchConn) ID() string                { return "bench" }
+func (c *benchConn) SSID() string              { return "bench" }
+func (c *benchConn) Request() *http.Request    { return &http.Request{Header: http.Header{}} }
+func (c *benchConn) Address() string           { return "127.0.0.1" }
+func (c *benchConn) ClientAddress() string     { return "" }
+func (c *benchConn) Transport() string         { return "websocket" }
+func (c *benchConn) Emit(string, string) int64 { return 1 }
+func (c *benchConn) SendRaw(string)            {}
+func (c *benchConn) Close()                    {}
+func (c *benchConn) Respond(cid, errJSON, data string) {
+	c.responses <- data // the benchmark reads it before the next event: no copy needed for the check
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkEventDispatch is this package's part of an echo RPC: Worker.Event -> loop task -> data built from JSON ->
+// the JavaScript handler (socket.on('echo', (data, res) => res.end(data))) -> res.end serialised -> Conn.Respond.
+// No network. cpu-ns/op is the whole process's CPU per event.
+func BenchmarkEventDispatch(b *testing.B) {
+	dir, _ := filepath.Abs("testdata")
+	loop, err := jsrt.New(jsrt.Options{AppDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	loop.Start()
+	b.Cleanup(func() { _ = loop.Stop(context.Background()) })
+	w, err := New(Config{Loop: loop, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := w.Run(filepath.Join(dir, "echo.js")); err != nil {
+		b.Fatal(err)
+	}
+	c := &benchConn{responses: make(chan string, 1)}
+	h := w.NewHandle()
+	if err := w.Open(h, c); err != nil {
+		b.Fatal(err)
+	}
+	if err := w.Ready(h); err != nil {
+		b.Fatal(err)
+	}
+	const payload = `{"n":12345,"text":"hello world"}`
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		if err := w.Event(h, "echo", payload, "7"); err != nil {
+			b.Fatal(err)
+		}
+		if got := <-c.responses; got != payload {
+			b.Fatalf("response %s", got)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+}
