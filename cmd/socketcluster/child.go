@@ -20,6 +20,7 @@ import (
 	"github.com/socketcluster-go/socketcluster/balancer"
 	"github.com/socketcluster-go/socketcluster/cluster"
 	"github.com/socketcluster-go/socketcluster/cluster/gctune"
+	"github.com/socketcluster-go/socketcluster/cluster/handoff"
 	"github.com/socketcluster-go/socketcluster/cluster/metrics"
 	jsrt "github.com/socketcluster-go/socketcluster/runtime"
 	"github.com/socketcluster-go/socketcluster/store"
@@ -119,6 +120,8 @@ func runWorkerChild(ctx context.Context, ch *cluster.Child, log *slog.Logger, st
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
+	tcpAddr := l.Addr().String()
+	l, handoffPath := listenHandoff(l, cfg.Handoff, log)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go gctune.Run(ctx, gctune.DefaultMinHeap, gctune.DefaultInterval)
@@ -131,7 +134,7 @@ func runWorkerChild(ctx context.Context, ch *cluster.Child, log *slog.Logger, st
 		log.Debug("master gone: stopping")
 		cancel()
 	}()
-	if err := ch.Report(cluster.Report{Type: cluster.ReportReady, Addr: l.Addr().String()}); err != nil {
+	if err := ch.Report(cluster.Report{Type: cluster.ReportReady, Addr: tcpAddr, Handoff: handoffPath}); err != nil {
 		log.Warn("ready report failed", "err", err)
 	}
 	return w.Serve(ctx, l, time.Duration(cfg.GraceMillis)*time.Millisecond)
@@ -189,6 +192,22 @@ func logStartup(log *slog.Logger, began, dialed time.Time) {
 		"rewrite", s.Rewrite.Round(time.Microsecond), "parse", s.Parse.Round(time.Microsecond),
 		"compile", s.Compile.Round(time.Microsecond), "json", s.JSON.Round(time.Microsecond),
 		"jsonPrefetched", s.JSONPrefetched, "bodies", bodies.Round(time.Microsecond))
+}
+
+// listenHandoff adds the worker's handoff socket at path to l (balancers
+// then hand WebSocket connections over instead of tunnelling them); it
+// returns l unchanged and "" when path is empty or the socket cannot be
+// opened.
+func listenHandoff(l net.Listener, path string, log *slog.Logger) (net.Listener, string) {
+	if path == "" || !handoff.Supported {
+		return l, ""
+	}
+	hl, err := handoff.Listen(l, handoff.Config{Path: path, Logger: log})
+	if err != nil {
+		log.Warn("no handoff socket: the balancers tunnel this worker's WebSockets", "err", err)
+		return l, ""
+	}
+	return hl, hl.Path()
 }
 
 // runStoreChild serves one store (spec 4.1) on its UNIX socket; the master
