@@ -464,15 +464,8 @@ func (s *Server) openPacket(id string, upgrades bool) Packet {
 	return Packet{Type: Open, Data: string(b)}
 }
 
-// handshakeRequest keeps what a Socket may expose of the handshake request after ServeHTTP returned.
-func handshakeRequest(r *http.Request) *http.Request {
-	c := r.Clone(context.Background())
-	c.Body = http.NoBody
-	return c
-}
-
 func (s *Server) handshakePolling(w http.ResponseWriter, r *http.Request, q query) {
-	c := newSocket(s, s.cfg.GenerateID(r), handshakeRequest(r), TransportPolling)
+	c := newSocket(s, s.cfg.GenerateID(r), newHandshake(r), TransportPolling)
 	c.b64 = q.b64
 	c.jsonp = q.jsonp
 	c.j = q.j

@@ -49,7 +49,7 @@ func (p *pollWaiter) signal() {
 type Socket struct {
 	srv   *Server
 	id    string
-	req   *http.Request
+	req   handshake
 	b64   bool   // polling responses use text framing (handshake had b64)
 	jsonp bool   // JSONP polling
 	j     string // JSONP callback index
@@ -76,15 +76,16 @@ type Socket struct {
 	onClosed  bool // guarded by deliverMu
 }
 
-func newSocket(srv *Server, id string, req *http.Request, transport string) *Socket {
+func newSocket(srv *Server, id string, req handshake, transport string) *Socket {
 	return &Socket{srv: srv, id: id, req: req, transport: transport}
 }
 
 // ID returns the socket id (the engine.io sid).
 func (c *Socket) ID() string { return c.id }
 
-// Request returns a copy of the handshake request (headers, RemoteAddr, URL, cookies); its body is empty.
-func (c *Socket) Request() *http.Request { return c.req }
+// Request returns a copy of the handshake request (method, URL, Host, headers, RemoteAddr, TLS state; cookies
+// through its headers); its body is empty. Each call builds a new copy.
+func (c *Socket) Request() *http.Request { return c.req.request() }
 
 // Transport returns the current transport name, "polling" or "websocket".
 func (c *Socket) Transport() string {

@@ -599,7 +599,7 @@ func (s *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, q query) {
 		}
 	}
 	id := s.cfg.GenerateID(r)
-	req := handshakeRequest(r)
+	req := newHandshake(r)
 	uw := &upgradeWriter{ResponseWriter: w}
 	conn, err := s.upgrader.Upgrade(uw, r, nil)
 	if err != nil {
