@@ -3,6 +3,7 @@ package jsapi
 import (
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"unsafe"
 
@@ -324,6 +325,9 @@ func (w *Worker) stringify(v goja.Value) string {
 	return out.String()
 }
 
+// typeJSFunc is the ExportType of JavaScript and native functions.
+var typeJSFunc = reflect.TypeOf((func(goja.FunctionCall) goja.Value)(nil))
+
 // callHandler is _onEvent's common case done from Go: no emit middleware and exactly one listener function for
 // event, which is called with (data, new Response(socket, cid)) and the socket as this, like emit2 does. It
 // reports false (having done nothing) in every other case, which _onEvent handles. Loop only.
@@ -335,11 +339,10 @@ func (w *Worker) callHandler(vm *goja.Runtime, e *connEntry, event string, data 
 	if !ok {
 		return false
 	}
-	handler := events.Get(event)
-	if handler == nil {
-		return false
-	}
-	if _, isFn := goja.AssertFunction(handler); !isFn {
+	// An ordinary function (typeof 'function'); classes, proxies and bound functions export other types and
+	// take _onEvent's path. ExportType allocates nothing, unlike AssertFunction.
+	handler, ok := events.Get(event).(*goja.Object)
+	if !ok || handler.ExportType() != typeJSFunc {
 		return false
 	}
 	res, err := vm.New(w.responseCtor, e.obj, vm.ToValue(cid))

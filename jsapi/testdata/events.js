@@ -1,0 +1,24 @@
+// Test controller for TestEventDispatch: every way a socket event reaches its listeners.
+module.exports.run = function (worker) {
+  var sc = worker.getSCServer();
+  sc.on('connection', function (socket) {
+    socket.on('echo', function (data, res) { res.end(data); });
+    socket.on('this', function (data, res) { res.end(this === socket && res.socket === socket && res.cid === '"c"'); });
+    socket.on('two', function (data, res) { res.end('first'); });
+    socket.on('two', function (data, res) { try { res.end('second'); } catch (e) { socket.emit('late', e.message); } });
+    socket.once('once', function (data, res) { res.end(['once', data]); });
+    socket.on('kind', function (data, res) { res.end(typeof data + ':' + Array.isArray(data)); });
+    socket.on('mw', function (data, res) { res.end(data); });
+    socket.on('throws', function () { throw new Error('boom'); });
+    socket.on('getter', function (data, res) {
+      var o = {};
+      Object.defineProperty(o, 'g', { enumerable: true, get: function () { return 'got'; } });
+      res.end(o);
+    });
+    socket.on('date', function (data, res) { res.end({ d: new Date(0) }); });
+  });
+  sc.addMiddleware(sc.MIDDLEWARE_EMIT, function (socket, event, data, next) {
+    if (event === 'mw') next('blocked ' + JSON.stringify(data));
+    else next();
+  });
+};
