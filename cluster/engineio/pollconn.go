@@ -41,6 +41,37 @@ func (pc *pollConn) CloseWrite() error {
 // drained reports whether every byte read from the socket has been consumed.
 func (pc *pollConn) drained() bool { return pc.br.Buffered() == 0 }
 
+// BufferedConn is implemented by a net.Conn wrapper that may hold bytes of its own before the socket's (for
+// example a handed-off connection replaying what was read before the handoff). When NetConn is a bare TCP or
+// Unix socket and Buffered is 0 at the upgrade, the wrapper's idle WebSockets wait in the poller like bare
+// sockets; a wrapper without these methods (TLS) keeps a reader goroutine per connection.
+type BufferedConn interface {
+	net.Conn
+	// NetConn returns the wrapped connection.
+	NetConn() net.Conn
+	// Buffered returns the number of bytes the wrapper holds that reads return before the socket's.
+	Buffered() int
+}
+
+// pollableRaw returns the RawConn of nc's socket when the readiness of that descriptor tells whether nc has
+// something to read: a bare TCP or Unix socket, or a drained BufferedConn around one. Otherwise nil.
+func pollableRaw(nc net.Conn) syscall.RawConn {
+	if bc, ok := nc.(BufferedConn); ok {
+		if bc.Buffered() != 0 {
+			return nil
+		}
+		nc = bc.NetConn()
+	}
+	var raw syscall.RawConn
+	switch c := nc.(type) {
+	case *net.TCPConn:
+		raw, _ = c.SyscallConn()
+	case *net.UnixConn:
+		raw, _ = c.SyscallConn()
+	}
+	return raw
+}
+
 // upgradeWriter is the http.ResponseWriter given to gorilla's Upgrader: its Hijack wraps the connection in a
 // pollConn with a small read buffer.
 type upgradeWriter struct {
@@ -56,13 +87,7 @@ func (u *upgradeWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	pc := &pollConn{Conn: nc}
 	pc.br = bufio.NewReaderSize(pc, wsReadBufferSize)
-	// Only bare sockets: readiness of the descriptor says nothing about bytes buffered in a wrapper (TLS).
-	switch c := nc.(type) {
-	case *net.TCPConn:
-		pc.raw, _ = c.SyscallConn()
-	case *net.UnixConn:
-		pc.raw, _ = c.SyscallConn()
-	}
+	pc.raw = pollableRaw(nc)
 	u.pc = pc
 	return pc, bufio.NewReadWriter(pc.br, brw.Writer), nil
 }
