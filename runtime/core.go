@@ -288,8 +288,9 @@ func (l *Loop) fsNatives() *goja.Object {
 		"writeFile": func(p string, data goja.ArrayBuffer, appendMode bool) {
 			check(l.fsys.WriteFile(p, data.Bytes(), appendMode))
 		},
-		"stat": func(p string, lstat bool) map[string]any {
-			fi, err := l.fsys.Stat(p, lstat)
+		// stat takes and builds goja values directly: send/express.static calls it twice per request.
+		"stat": func(c goja.FunctionCall) goja.Value {
+			fi, err := l.fsys.Stat(c.Argument(0).String(), c.Argument(1).ToBoolean())
 			check(err)
 			kind := "file"
 			if fi.isDir {
@@ -306,7 +307,12 @@ func (l *Loop) fsNatives() *goja.Object {
 			default:
 				mode |= 0o100000
 			}
-			return map[string]any{"kind": kind, "size": fi.size, "mode": mode, "mtimeMs": float64(fi.modTime.UnixNano()) / 1e6}
+			o := vm.NewObject()
+			_ = o.Set("kind", kind)
+			_ = o.Set("size", fi.size)
+			_ = o.Set("mode", mode)
+			_ = o.Set("mtimeMs", float64(fi.modTime.UnixNano())/1e6)
+			return o
 		},
 		"exists": func(p string) bool {
 			_, err := l.fsys.Stat(p, false)

@@ -172,8 +172,7 @@ realpathSync.native = realpathSync;
 
 // async wraps a sync function into Node's callback form: the callback runs on a later loop turn.
 function async(fn, arity) {
-  return function () {
-    var args = Array.prototype.slice.call(arguments);
+  return function (...args) {
     var cb = args[args.length - 1];
     if (typeof cb !== 'function') {
       var e = new TypeError('The "cb" argument must be of type function. Received ' + typeof cb);
@@ -181,16 +180,15 @@ function async(fn, arity) {
       throw e;
     }
     args.pop();
+    if (args.length > arity) args.length = arity;
     var res, err = null;
     try {
-      res = fn.apply(null, args.slice(0, arity));
+      res = fn.apply(null, args);
     } catch (x) {
       err = x;
     }
-    setImmediate(function () {
-      if (err) cb(err);
-      else cb(null, res);
-    });
+    if (err) setImmediate(cb, err);
+    else setImmediate(cb, null, res);
   };
 }
 
@@ -261,7 +259,7 @@ function ReadStream(path, options) {
   if (!(this instanceof ReadStream)) return new ReadStream(path, options);
   if (typeof options === 'string') options = { encoding: options };
   options = options || {};
-  var stream = require('stream');
+  var stream = streamModule();
   stream.Readable.call(this, { highWaterMark: options.highWaterMark || 65536, encoding: options.encoding,
     emitClose: options.emitClose !== false, autoDestroy: options.autoClose !== false });
   this.path = toPath(path);
@@ -282,7 +280,7 @@ function ReadStream(path, options) {
   process.nextTick(function () {
     if (self.destroyed) return;
     try {
-      statSync(self.path);
+      internal.stat(self.path, false); // the open: fails as fs.open would for a missing file
     } catch (err) {
       self.destroy(err);
       return;
@@ -293,8 +291,14 @@ function ReadStream(path, options) {
     self.emit('ready');
   });
 }
+// stream is required on first use (stream requires fs's neighbours; a top-level require would be a cycle risk).
+var streamMod = null;
+function streamModule() {
+  if (streamMod === null) streamMod = require('stream');
+  return streamMod;
+}
 (function () {
-  var stream = require('stream');
+  var stream = streamModule();
   Object.setPrototypeOf(ReadStream.prototype, stream.Readable.prototype);
   Object.setPrototypeOf(ReadStream, stream.Readable);
 })();

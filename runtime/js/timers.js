@@ -32,30 +32,25 @@ Immediate.prototype.ref = function () { internal.ref(this[idKey], true); return 
 Immediate.prototype.unref = function () { internal.ref(this[idKey], false); return this; };
 Immediate.prototype.hasRef = function () { return internal.hasRef(this[idKey]); };
 
-function rest(args, from) {
-  var out = [];
-  for (var i = from; i < args.length; i++) out.push(args[i]);
-  return out;
-}
-
-function setTimeout(cb, ms) {
+// The extra arguments are rest parameters: one array per call, no arguments object and copy.
+function setTimeout(cb, ms, ...args) {
   checkCallback(cb);
   var t = new Timeout(cb, ms, false);
-  t[idKey] = internal.add(t, cb, ms, false, rest(arguments, 2));
+  t[idKey] = internal.add(t, cb, ms, false, args);
   return t;
 }
 
-function setInterval(cb, ms) {
+function setInterval(cb, ms, ...args) {
   checkCallback(cb);
   var t = new Timeout(cb, ms, true);
-  t[idKey] = internal.add(t, cb, ms, true, rest(arguments, 2));
+  t[idKey] = internal.add(t, cb, ms, true, args);
   return t;
 }
 
-function setImmediate(cb) {
+function setImmediate(cb, ...args) {
   checkCallback(cb);
   var t = new Immediate(cb);
-  t[idKey] = internal.addImmediate(t, cb, rest(arguments, 1));
+  t[idKey] = internal.addImmediate(t, cb, args);
   return t;
 }
 
