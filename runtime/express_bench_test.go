@@ -12,7 +12,8 @@ import (
 
 // BenchmarkExpressDispatch measures the JavaScript cost of one Express 4 request inside the loop, without HTTP:
 // the part of the binary's per-request CPU that is goja's. hello is a trivial route (routing, res.send, ETag),
-// static an express.static file (fs.stat, ReadStream piped to the response). Each request is its own loop task
+// static an express.static file (fs.stat, ReadStream piped to the response), plain the hello response written
+// without Express (the floor set by our http, stream and events modules). Each request is its own loop task
 // and the next one starts when the response emitted 'finish', so the process.nextTick and setImmediate work it
 // queues runs as in the worker. Reports cpu-ns/op: user+system CPU of the whole process (GC included) per
 // request. SC_JSPROFILE=<file> also writes goja's JavaScript execution profile (go tool pprof format). Needs
@@ -42,10 +43,16 @@ func BenchmarkExpressDispatch(b *testing.B) {
 		})
 		v, err := vm.RunString(`(function () {
 			var http = __http;
-			var handler = __app();
+			var app = __app();
+			// plain is the same response without Express: the share of the cost that is our http/stream/events
+			var plain = function (req, res) {
+				res.setHeader('Content-Type', 'text/html; charset=utf-8');
+				res.end('Hello World!');
+			};
 			var sock = new http._RequestSocket('127.0.0.1', 1, false);
 			var finished = __finished;
 			return function (url) {
+				var handler = url === 'plain' ? plain : app;
 				var req = new http.IncomingMessage(sock);
 				req.method = 'GET'; req.url = url; req.headers = { host: 'x' }; req.httpVersion = '1.1';
 				req.push(null);
@@ -62,7 +69,7 @@ func BenchmarkExpressDispatch(b *testing.B) {
 		}
 		dispatch, _ = goja.AssertFunction(v)
 	})
-	for _, tc := range []struct{ name, url string }{{"hello", "/"}, {"static", "/static/hello.txt"}} {
+	for _, tc := range []struct{ name, url string }{{"hello", "/"}, {"static", "/static/hello.txt"}, {"plain", "plain"}} {
 		b.Run(tc.name, func(b *testing.B) {
 			url := goja.Value(nil)
 			h.do(b, func(vm *goja.Runtime) { url = vm.ToValue(tc.url) })

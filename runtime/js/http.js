@@ -50,6 +50,21 @@ var validNames = Object.create(null);
 var validNamesCount = 0;
 var maxValidNames = 512;
 
+// lowerNames maps the header names apps use to their lower-case form (setHeader/getHeader run on every response).
+var lowerNames = Object.create(null);
+var lowerNamesCount = 0;
+
+function lowerName(name) {
+  var l = lowerNames[name];
+  if (l !== undefined) return l;
+  l = name.toLowerCase();
+  if (lowerNamesCount < maxValidNames) {
+    lowerNames[name] = l;
+    lowerNamesCount++;
+  }
+  return l;
+}
+
 function validateHeaderName(name) {
   if (typeof name === 'string' && validNames[name] === true) return;
   if (typeof name !== 'string' || !name || !tokenRe.test(name)) {
@@ -62,6 +77,7 @@ function validateHeaderName(name) {
 }
 
 function validateHeaderValue(name, value) {
+  if (typeof value === 'number') return; // a number's string form never holds an invalid character
   if (value === undefined) {
     throw codeError(TypeError, 'ERR_HTTP_INVALID_HEADER_VALUE', 'Invalid value "' + value + '" for header "' + name + '"');
   }
@@ -224,7 +240,7 @@ OutgoingMessage.prototype.setHeader = function (name, value) {
   validateHeaderName(name);
   validateHeaderValue(name, value);
   if (this[kHeaders] === null) this[kHeaders] = Object.create(null);
-  this[kHeaders][name.toLowerCase()] = [name, value];
+  this[kHeaders][lowerName(name)] = [name, value];
   return this;
 };
 OutgoingMessage.prototype.appendHeader = function (name, value) {
@@ -243,7 +259,7 @@ OutgoingMessage.prototype.getHeader = function (name) {
   if (typeof name !== 'string') throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', 'The "name" argument must be of type string');
   var h = this[kHeaders];
   if (h === null) return undefined;
-  var e = h[name.toLowerCase()];
+  var e = h[lowerName(name)];
   return e && e[1];
 };
 OutgoingMessage.prototype.getHeaderNames = function () { return this[kHeaders] ? Object.keys(this[kHeaders]) : []; };
@@ -422,8 +438,9 @@ ServerResponse.prototype.writeHead = function (statusCode, reason, obj) {
     }
   }
   if (statusCode === 204 || statusCode === 304 || (statusCode >= 100 && statusCode <= 199)) this._hasBody = false;
-  if (this._contentLength !== null && this._hasBody && !this.hasHeader('content-length') &&
-      !this.hasHeader('transfer-encoding')) {
+  var h = this[kHeaders];
+  if (this._contentLength !== null && this._hasBody &&
+      (h === null || (h['content-length'] === undefined && h['transfer-encoding'] === undefined))) {
     this.setHeader('Content-Length', this._contentLength);
   }
   this._header = 'HTTP/1.1 ' + statusCode + ' ' + this.statusMessage + '\r\n';

@@ -118,7 +118,12 @@ var NO_OPTIONS = {};
 // every stream (one per HTTP request), and each own property costs the engine a map slot, so the common
 // values live on ReadableState.prototype and an assignment shadows them.
 function ReadableState(options, stream, isDuplex) {
-  options = options || NO_OPTIONS;
+  if (options === undefined || options === null) {
+    // the common case (every HTTP request): every field has its default
+    this.buffer = [];
+    this.pipes = [];
+    return;
+  }
   var objectMode = !!(options.objectMode || (isDuplex && options.readableObjectMode));
   if (objectMode) this.objectMode = true;
   var hwm = hwmOf(options, isDuplex ? 'readableHighWaterMark' : 'highWaterMark', objectMode);
