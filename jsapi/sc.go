@@ -332,7 +332,7 @@ var typeJSFunc = reflect.TypeOf((func(goja.FunctionCall) goja.Value)(nil))
 // event, which is called with (data, new Response(socket, cid)) and the socket as this, like emit2 does. It
 // reports false (having done nothing) in every other case, which _onEvent handles. Loop only.
 func (w *Worker) callHandler(vm *goja.Runtime, e *connEntry, event string, data goja.Value, cid string) bool {
-	if event == "error" || w.HasMiddleware(MWEmit) || w.responseCtor == nil {
+	if event == "error" || w.HasMiddleware(MWEmit) || w.responseProto == nil {
 		return false
 	}
 	events, ok := e.obj.Get("_events").(*goja.Object)
@@ -345,8 +345,10 @@ func (w *Worker) callHandler(vm *goja.Runtime, e *connEntry, event string, data 
 	if !ok || handler.ExportType() != typeJSFunc {
 		return false
 	}
-	res, err := vm.New(w.responseCtor, e.obj, vm.ToValue(cid))
-	if err != nil {
+	// new Response(socket, cid) without running the constructor through goja's New: the same own properties,
+	// set in the same order, on an object with Response.prototype.
+	res := vm.CreateObject(w.responseProto)
+	if res.Set("socket", e.obj) != nil || res.Set("cid", cid) != nil || res.Set("sent", false) != nil {
 		return false
 	}
 	_, _ = w.loop.Call(handler, e.obj, data, res)

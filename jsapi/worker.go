@@ -83,9 +83,9 @@ type Worker struct {
 	reqObjects map[uint64]*goja.Object
 	bufferFrom goja.Callable
 	// stringifyFn is api.js's stringify; enc is the response encoder kept between responses (nil while in use)
-	stringifyFn  goja.Callable
-	enc          *jsonEncoder
-	responseCtor goja.Value // api.js's Response (the res of socket events)
+	stringifyFn   goja.Callable
+	enc           *jsonEncoder
+	responseProto *goja.Object // api.js's Response.prototype (the res of socket events)
 
 	nextHandle atomic.Uint64
 
@@ -176,7 +176,9 @@ func (w *Worker) setup(vm *goja.Runtime) error {
 	w.api = apiVal.ToObject(vm)
 	w.socketCtor = w.api.Get("SCSocket")
 	w.stringifyFn, _ = goja.AssertFunction(w.api.Get("stringify"))
-	w.responseCtor = w.api.Get("Response")
+	if ctor, ok := w.api.Get("Response").(*goja.Object); ok {
+		w.responseProto, _ = ctor.Get("prototype").(*goja.Object)
+	}
 	w.reqCtor = w.api.Get("IncomingMessage")
 	w.resCtor = w.api.Get("ServerResponse")
 
