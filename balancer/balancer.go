@@ -95,6 +95,7 @@ type target struct {
 	addr   string
 	entry  string          // the table entry: addr and the handoff socket
 	sender *handoff.Sender // nil: the worker takes no handoffs
+	pool   enginePool      // idle connections of the polling proxy
 	active atomic.Int64    // open requests and tunnels through this balancer
 	down   atomic.Bool     // a dial was refused; skipped until the next table
 }
@@ -253,8 +254,8 @@ func (b *Balancer) SetWorkers(table map[int]string) {
 		order = append(order, t)
 	}
 	for id, t := range b.workers {
-		if next[id] != t && t.sender != nil {
-			t.sender.Close()
+		if next[id] != t {
+			t.closeConns()
 		}
 	}
 	sort.Slice(order, func(i, j int) bool { return order[i].id < order[j].id })
@@ -305,6 +306,10 @@ func (b *Balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		b.tunnel(t, w, r)
+		return
+	}
+	if b.leanEngine(r) {
+		b.serveEngine(t, w, r)
 		return
 	}
 	b.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), targetKey{}, t)))
@@ -772,7 +777,7 @@ func (b *Balancer) Serve(ctx context.Context, l net.Listener, grace time.Duratio
 		<-tick.C
 	}
 	b.transport.CloseIdleConnections()
-	b.closeSenders()
+	b.closeWorkerConns()
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return fmt.Errorf("balancer: %w", serveErr)
 	}

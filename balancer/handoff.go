@@ -119,13 +119,20 @@ func (c *connResponse) writeTo(w io.Writer) error {
 	return err
 }
 
-// closeSenders closes the handoff connections of every worker.
-func (b *Balancer) closeSenders() {
+// closeWorkerConns closes the idle handoff and polling connections of every
+// worker.
+func (b *Balancer) closeWorkerConns() {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	for _, t := range b.order {
-		if t.sender != nil {
-			t.sender.Close()
-		}
+		t.closeConns()
 	}
+}
+
+// closeConns closes t's idle connections; later ones are closed when done.
+func (t *target) closeConns() {
+	if t.sender != nil {
+		t.sender.Close()
+	}
+	t.pool.close()
 }

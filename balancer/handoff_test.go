@@ -228,7 +228,7 @@ func TestHandoffFallback(t *testing.T) {
 func TestCanHandoff(t *testing.T) {
 	b := New(Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	b.SetWorkers(map[int]string{0: "127.0.0.1:1", 1: handoff.JoinEntry("127.0.0.1:2", "/x/w.sock")})
-	defer b.closeSenders()
+	defer b.closeWorkerConns()
 	plain, _ := http.NewRequest(http.MethodGet, "/", nil)
 	secure, _ := http.NewRequest(http.MethodGet, "https://x/", nil)
 	secure.TLS = &tls.ConnectionState{}

@@ -1,0 +1,252 @@
+package balancer
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Limits of the engine.io polling proxy.
+const (
+	// engineBodyLimit: request bodies up to this size take the lean path
+	// (they are read whole into a pooled buffer, so a request sent on a
+	// pooled connection the worker had just closed can be sent again);
+	// larger ones and bodies of unknown length take the ReverseProxy.
+	engineBodyLimit = tunnelBufSize
+	// engineIdleTimeout: a pooled worker connection idle longer is closed
+	// rather than reused (workers close theirs after DefaultIdleTimeout).
+	engineIdleTimeout = 60 * time.Second
+	// engineBufSize is the read and write buffer of a worker connection.
+	engineBufSize = 4 << 10
+)
+
+// errEngineStale is a pooled connection that ended before any byte of the
+// response: the worker closed it while idle and never saw the request.
+var errEngineStale = errors.New("pooled worker connection closed")
+
+// engineConn is one keep-alive HTTP/1.1 connection to a worker.
+type engineConn struct {
+	c    net.Conn
+	br   *bufio.Reader
+	bw   *bufio.Writer
+	used time.Time
+}
+
+// enginePool is a target's idle connections, most recently used last.
+type enginePool struct {
+	mu     sync.Mutex
+	idle   []*engineConn
+	closed bool
+}
+
+func (p *enginePool) get() *engineConn {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for n := len(p.idle); n > 0; n = len(p.idle) {
+		ec := p.idle[n-1]
+		p.idle = p.idle[:n-1]
+		if time.Since(ec.used) < engineIdleTimeout {
+			return ec
+		}
+		_ = ec.c.Close()
+	}
+	return nil
+}
+
+func (p *enginePool) put(ec *engineConn) {
+	ec.used = time.Now()
+	p.mu.Lock()
+	if p.closed || len(p.idle) >= maxIdlePerWorker {
+		p.mu.Unlock()
+		_ = ec.c.Close()
+		return
+	}
+	p.idle = append(p.idle, ec)
+	p.mu.Unlock()
+}
+
+func (p *enginePool) close() {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle, p.closed = nil, true
+	p.mu.Unlock()
+	for _, ec := range idle {
+		_ = ec.c.Close()
+	}
+}
+
+// leanEngine reports whether r takes the lean path: an engine.io polling
+// GET or POST over HTTP/1.x with a small body of known length.
+func (b *Balancer) leanEngine(r *http.Request) bool {
+	return (r.Method == http.MethodGet || r.Method == http.MethodPost) && r.ProtoMajor == 1 &&
+		strings.HasPrefix(r.URL.Path, b.cfg.EnginePath) && r.ContentLength >= 0 &&
+		r.ContentLength <= engineBodyLimit && len(r.TransferEncoding) == 0
+}
+
+// serveEngine proxies one engine.io polling request to t on a pooled
+// keep-alive connection, without the ReverseProxy's request clone and the
+// Transport's connection goroutines. The worker sees the same request as
+// through the ReverseProxy: hop-by-hop and inbound X-Forwarded-* headers
+// dropped, X-Forwarded-For/-Host/-Proto/-Port set by the balancer. When no
+// connection to t can be made, the ReverseProxy takes over (it retries other
+// workers and answers errors).
+func (b *Balancer) serveEngine(t *target, w http.ResponseWriter, r *http.Request) {
+	var body []byte
+	if r.ContentLength > 0 {
+		bp := tunnelBufs.Get().(*[]byte)
+		defer tunnelBufs.Put(bp)
+		body = (*bp)[:r.ContentLength]
+		if _, err := io.ReadFull(r.Body, body); err != nil {
+			b.log.Debug("client went away", "err", err)
+			return
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		ec, reused := t.pool.get(), true
+		if ec == nil {
+			c, err := b.dialer.DialContext(r.Context(), "tcp", t.addr)
+			if err != nil {
+				r.Body = io.NopCloser(bytes.NewReader(body))
+				b.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), targetKey{}, t)))
+				return
+			}
+			ec = &engineConn{c: c, br: bufio.NewReaderSize(c, engineBufSize), bw: bufio.NewWriterSize(c, engineBufSize)}
+			reused = false
+		}
+		err := b.roundTrip(ec, w, r, body)
+		if err == nil {
+			t.pool.put(ec)
+			return
+		}
+		_ = ec.c.Close()
+		if errors.Is(err, errEngineStale) && reused && attempt == 0 {
+			continue
+		}
+		if !errors.Is(err, errResponseStarted) {
+			b.proxyError(t, w, r, err)
+		}
+		return
+	}
+}
+
+// errResponseStarted: the response was partly written to the client when
+// the worker connection failed; the client connection is all that can go.
+var errResponseStarted = errors.New("worker connection failed during the response")
+
+// roundTrip sends r to the worker on ec and copies the response to w. A nil
+// error means ec may be reused.
+func (b *Balancer) roundTrip(ec *engineConn, w http.ResponseWriter, r *http.Request, body []byte) error {
+	// a client that goes away aborts the worker connection (a long poll
+	// would hold it for a ping interval)
+	stop := context.AfterFunc(r.Context(), func() { _ = ec.c.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	writeEngineRequest(ec.bw, r, body)
+	if err := ec.bw.Flush(); err != nil {
+		return errors.Join(errEngineStale, err)
+	}
+	res, err := http.ReadResponse(ec.br, r)
+	if err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
+			return errors.Join(errEngineStale, err)
+		}
+		return err
+	}
+	defer res.Body.Close()
+	h := w.Header()
+	for k, vv := range res.Header {
+		if !hopHeader(k) {
+			h[k] = vv
+		}
+	}
+	w.WriteHeader(res.StatusCode)
+	bp := tunnelBufs.Get().(*[]byte)
+	_, err = io.CopyBuffer(w, res.Body, *bp)
+	tunnelBufs.Put(bp)
+	if err != nil {
+		return errors.Join(errResponseStarted, err)
+	}
+	if res.Close || !stop() {
+		return errResponseStarted // done, but ec must not be reused
+	}
+	return nil
+}
+
+// writeEngineRequest writes r's head (as the ReverseProxy would send it)
+// and body.
+func writeEngineRequest(bw *bufio.Writer, r *http.Request, body []byte) {
+	bw.WriteString(r.Method)
+	bw.WriteByte(' ')
+	bw.WriteString(r.URL.RequestURI())
+	bw.WriteString(" HTTP/1.1\r\nHost: ")
+	bw.WriteString(r.Host)
+	bw.WriteString("\r\n")
+	conn := r.Header["Connection"]
+	for k, vv := range r.Header {
+		if hopHeader(k) || forwardedHeader(k) || k == "Content-Length" || listedIn(conn, k) {
+			continue
+		}
+		for _, v := range vv {
+			bw.WriteString(k)
+			bw.WriteString(": ")
+			bw.WriteString(v)
+			bw.WriteString("\r\n")
+		}
+	}
+	bw.WriteString("X-Forwarded-For: ")
+	bw.WriteString(clientIP(r))
+	bw.WriteString("\r\nX-Forwarded-Host: ")
+	bw.WriteString(r.Host)
+	if r.TLS != nil {
+		bw.WriteString("\r\nX-Forwarded-Proto: https")
+	} else {
+		bw.WriteString("\r\nX-Forwarded-Proto: http")
+	}
+	if p := localPort(r); p != "" {
+		bw.WriteString("\r\nX-Forwarded-Port: ")
+		bw.WriteString(p)
+	}
+	if len(body) > 0 || r.Method == http.MethodPost {
+		bw.WriteString("\r\nContent-Length: ")
+		bw.WriteString(strconv.Itoa(len(body)))
+	}
+	bw.WriteString("\r\n\r\n")
+	bw.Write(body)
+}
+
+// hopHeader reports the hop-by-hop headers (RFC 9110 7.6.1) a proxy drops;
+// keys are in canonical form.
+func hopHeader(k string) bool {
+	switch k {
+	case "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization",
+		"Te", "Trailer", "Transfer-Encoding", "Upgrade":
+		return true
+	}
+	return false
+}
+
+// forwardedHeader reports the inbound forwarding headers the balancer
+// replaces (the ReverseProxy's Rewrite drops them too).
+func forwardedHeader(k string) bool {
+	return k == "Forwarded" || strings.HasPrefix(k, "X-Forwarded-")
+}
+
+// listedIn reports whether the Connection header values name k.
+func listedIn(conn []string, k string) bool {
+	for _, v := range conn {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), k) {
+				return true
+			}
+		}
+	}
+	return false
+}
