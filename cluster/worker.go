@@ -235,6 +235,9 @@ func (w *Worker) Serve(ctx context.Context, l net.Listener, grace time.Duration)
 		return err
 	case <-ctx.Done():
 	}
+	if h, ok := l.(interface{ CloseHandoff() }); ok {
+		h.CloseHandoff() // balancers tunnel new WebSockets while this worker drains
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	_ = w.engine.Shutdown(sctx)

@@ -188,8 +188,10 @@ type Listener struct {
 	log  *slog.Logger
 
 	conns chan accepted
-	done  chan struct{}
+	done  chan struct{} // closed by Close
+	hdone chan struct{} // closed by CloseHandoff and Close
 	once  sync.Once
+	honce sync.Once
 	wg    sync.WaitGroup
 
 	mu    sync.Mutex
@@ -230,6 +232,7 @@ func Listen(tcp net.Listener, cfg Config) (*Listener, error) {
 		log:   log,
 		conns: make(chan accepted),
 		done:  make(chan struct{}),
+		hdone: make(chan struct{}),
 		peers: make(map[*net.UnixConn]struct{}),
 	}
 	l.wg.Add(2)
@@ -254,12 +257,12 @@ func (l *Listener) Addr() net.Addr { return l.tcp.Addr() }
 // Path is the handoff socket's path.
 func (l *Listener) Path() string { return l.cfg.Path }
 
-// Close stops both listeners and refuses handoffs still in flight (their
-// senders keep the connections), then waits for its goroutines.
-func (l *Listener) Close() error {
-	l.once.Do(func() {
-		close(l.done)
-		_ = l.tcp.Close()
+// CloseHandoff stops taking handoffs (a stopping worker: the balancers keep
+// their connections and tunnel them) while the TCP listener stays open.
+// Messages already read are still delivered to Accept.
+func (l *Listener) CloseHandoff() {
+	l.honce.Do(func() {
+		close(l.hdone)
 		_ = l.unix.Close()
 		l.mu.Lock()
 		for uc := range l.peers {
@@ -269,6 +272,16 @@ func (l *Listener) Close() error {
 		l.peers = nil
 		l.mu.Unlock()
 	})
+}
+
+// Close stops both listeners and refuses handoffs still in flight (their
+// senders keep the connections), then waits for its goroutines.
+func (l *Listener) Close() error {
+	l.once.Do(func() {
+		close(l.done)
+		_ = l.tcp.Close()
+		l.CloseHandoff()
+	})
 	l.wg.Wait()
 	return nil
 }
@@ -276,6 +289,15 @@ func (l *Listener) Close() error {
 func (l *Listener) closed() bool {
 	select {
 	case <-l.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func (l *Listener) handoffClosed() bool {
+	select {
+	case <-l.hdone:
 		return true
 	default:
 		return false
@@ -315,13 +337,13 @@ func (l *Listener) acceptUnix() {
 	for {
 		uc, err := l.unix.AcceptUnix()
 		if err != nil {
-			if l.closed() {
+			if l.handoffClosed() {
 				return
 			}
 			l.log.Warn("handoff accept failed", "err", err)
 			select {
 			case <-time.After(acceptRetry):
-			case <-l.done:
+			case <-l.hdone:
 				return
 			}
 			continue
@@ -380,7 +402,7 @@ func (l *Listener) serveSender(uc *net.UnixConn) {
 	}()
 	buf := make([]byte, l.cfg.MaxMessage+1)
 	oob := make([]byte, syscall.CmsgSpace(maxFDs*4))
-	for !l.closed() {
+	for !l.handoffClosed() {
 		_ = uc.SetReadDeadline(time.Now().Add(l.cfg.IdleTimeout))
 		n, oobn, flags, _, err := uc.ReadMsgUnix(buf, oob)
 		if err != nil || (n == 0 && oobn == 0) {

@@ -205,6 +205,20 @@ func TestSendFailures(t *testing.T) {
 			_ = l.Close()
 			return <-errc
 		}, ErrRefused},
+		{"worker draining", func(t *testing.T, server *net.TCPConn) error {
+			l := startListener(t, Config{})
+			s := NewSender(l.Path())
+			defer s.Close()
+			l.CloseHandoff()
+			// TCP is still served
+			c, err := net.Dial("tcp", l.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			_ = acceptOne(t, l)
+			return s.Send(server, []byte("x"))
+		}, syscall.ENOENT},
 		{"worker closed", func(t *testing.T, server *net.TCPConn) error {
 			l := startListener(t, Config{})
 			_ = l.Close()

@@ -43,5 +43,8 @@ type Listener struct{ net.Listener }
 // Path is empty.
 func (l *Listener) Path() string { return "" }
 
+// CloseHandoff does nothing.
+func (l *Listener) CloseHandoff() {}
+
 // Listen fails with ErrUnsupported.
 func Listen(net.Listener, Config) (*Listener, error) { return nil, ErrUnsupported }
