@@ -12,8 +12,10 @@
 // Engine gaps handled here: Error.captureStackTrace/prepareStackTrace with V8-style call sites (stacktrace.go);
 // \p{...} regexp property escapes, which goja parses but never matches, are rewritten to explicit ranges before
 // compilation (unicodeprops.go); a package whose "exports" target uses syntax goja lacks (async generators) falls
-// back to its legacy "main". Compiled modules are cached process-wide by path and source hash (modcache.go), so
-// further workers of a host do not recompile node_modules. Tests named TestUpstream* fail when goja fixes a gap.
+// back to its legacy "main". Compiled modules are cached process-wide by path and source hash (modcache.go); goja
+// cannot serialise compiled code, so each worker process compiles what it loads, and ModuleCache (modulecache.go)
+// lets a new worker compile its app's modules on background goroutines from a host-wide manifest the earlier
+// workers recorded. Tests named TestUpstream* fail when goja fixes a gap.
 //
 // # Concurrency
 //
