@@ -24,12 +24,14 @@ const maxJSONDepth = scproto.MaxDepth
 // strconv cannot represent, or nests deeper than maxJSONDepth: the caller then uses JSON.parse itself, which
 // throws the same SyntaxError as before. Strings decode exactly as encoding/json (which goja's JSON.parse uses)
 // decodes them: an unpaired surrogate escape and invalid UTF-8 become U+FFFD. Loop only.
-func parseJSON(vm *goja.Runtime, s string) (goja.Value, bool) {
+//
+// objectProto is the runtime's Object.prototype (the prototype of the objects built).
+func parseJSON(vm *goja.Runtime, objectProto *goja.Object, s string) (goja.Value, bool) {
 	end, ok := scproto.ScanValue(s, skipJSONSpace(s, 0), maxJSONDepth)
 	if !ok || skipJSONSpace(s, end) != len(s) {
 		return nil, false
 	}
-	p := jsonBuilder{vm: vm, s: s}
+	p := jsonBuilder{vm: vm, objectProto: objectProto, s: s}
 	v := p.value(skipJSONSpace(s, 0))
 	if p.failed {
 		return nil, false
@@ -46,10 +48,11 @@ func skipJSONSpace(s string, i int) int {
 
 // jsonBuilder builds values from text scproto.ScanValue has validated; it only tracks its position.
 type jsonBuilder struct {
-	vm     *goja.Runtime
-	s      string
-	i      int
-	failed bool
+	vm          *goja.Runtime
+	objectProto *goja.Object
+	s           string
+	i           int
+	failed      bool
 }
 
 // value builds the value starting at s[i] and leaves p.i after it.
@@ -74,9 +77,16 @@ func (p *jsonBuilder) value(i int) goja.Value {
 			if p.failed {
 				return nil
 			}
-			// A data property of its own, as JSON.parse creates it: no setter on the prototype chain runs and
-			// "__proto__" stays an ordinary key.
-			if err := obj.DefineDataProperty(key, v, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE); err != nil {
+			// A data property of its own, as JSON.parse creates it: no setter on the prototype chain may run and
+			// "__proto__" stays an ordinary key. A plain assignment does exactly that (and is cheaper) when no
+			// object on the chain, which is Object.prototype alone, has the key.
+			var err error
+			if p.objectProto != nil && p.objectProto.Get(key) == nil {
+				err = obj.Set(key, v)
+			} else {
+				err = obj.DefineDataProperty(key, v, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE)
+			}
+			if err != nil {
 				p.failed = true
 				return nil
 			}

@@ -14,12 +14,15 @@ type jsonHarness struct {
 	parse     goja.Callable // JSON.parse
 	stringify goja.Callable // JSON.stringify
 	same      goja.Callable // deep equality: types, Object.is, own property names in order, flags, prototypes
+	// objectProto is Object.prototype
+	objectProto *goja.Object
 }
 
 func newJSONHarness(t testing.TB) *jsonHarness {
 	t.Helper()
 	vm := goja.New()
 	h := &jsonHarness{vm: vm}
+	h.objectProto = vm.Get("Object").(*goja.Object).Get("prototype").(*goja.Object)
 	h.parse, _ = goja.AssertFunction(vm.Get("JSON").ToObject(vm).Get("parse"))
 	h.stringify, _ = goja.AssertFunction(vm.Get("JSON").ToObject(vm).Get("stringify"))
 	same, err := vm.RunString(`(function same(a, b) {
@@ -48,7 +51,7 @@ func newJSONHarness(t testing.TB) *jsonHarness {
 // value. It reports whether the builder answered.
 func (h *jsonHarness) check(t testing.TB, s string) bool {
 	t.Helper()
-	got, ok := parseJSON(h.vm, s)
+	got, ok := parseJSON(h.vm, h.objectProto, s)
 	want, err := h.parse(goja.Undefined(), h.vm.ToValue(s))
 	if !ok {
 		return false
@@ -79,6 +82,7 @@ func TestParseJSONMatchesJSONParse(t *testing.T) {
 		{`"\/\b\f\n\r\t\"\\ \u0000"`, true},                      // every escape
 		{`{"a":1,"a":2,"b":{"a":[]},"__proto__":{"x":1}}`, true}, // duplicate keys, __proto__ as an own key
 		{`{"0":"zero","b":1,"1":"one"}`, true},
+		{`{"toString":1,"constructor":2,"hasOwnProperty":3,"valueOf":{"__proto__":null}}`, true}, // keys Object.prototype has
 		{`{}`, true}, {`[]`, true}, {`true`, true}, {`false`, true}, {`null`, true}, {`""`, true},
 		{`"a long ascii string over sixteen bytes"`, true},
 		{deep(maxJSONDepth), true},
@@ -218,7 +222,7 @@ func BenchmarkParseJSON(b *testing.B) {
 	b.Run("builder", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			if _, ok := parseJSON(h.vm, msg); !ok {
+			if _, ok := parseJSON(h.vm, h.objectProto, msg); !ok {
 				b.Fatal("not built")
 			}
 		}
@@ -255,4 +259,23 @@ func BenchmarkJSONEncoder(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestParseJSONPrototypeSetter: a setter someone put on Object.prototype does not run for a key JSON.parse
+// creates as an own property, and frozen prototype properties do not make the key fail.
+func TestParseJSONPrototypeSetter(t *testing.T) {
+	h := newJSONHarness(t)
+	if _, err := h.vm.RunString(`var trapped = 0;
+		Object.defineProperty(Object.prototype, 'trap', { set: function () { trapped++; }, get: function () { return 'proto'; }, configurable: true });
+		Object.defineProperty(Object.prototype, 'fixed', { value: 1, writable: false, configurable: true });`); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{`{"trap":1,"fixed":2,"n":{"trap":[1]}}`} {
+		if !h.check(t, s) {
+			t.Fatalf("parseJSON(%s) left to JSON.parse", s)
+		}
+	}
+	if n := h.vm.Get("trapped").ToInteger(); n != 0 {
+		t.Fatalf("the prototype's setter ran %d times", n)
+	}
 }

@@ -78,7 +78,7 @@ func (w *Worker) Event(h Handle, event, dataJSON, cid string) error {
 		// and runs JSON.parse itself, which throws as it always did.
 		data, text := goja.Undefined(), goja.Undefined()
 		if dataJSON != "" {
-			if v, ok := parseJSON(vm, dataJSON); ok {
+			if v, ok := parseJSON(vm, w.objectProto, dataJSON); ok {
 				data = v
 			} else {
 				text = vm.ToValue(dataJSON)

@@ -86,6 +86,7 @@ type Worker struct {
 	stringifyFn   goja.Callable
 	enc           *jsonEncoder
 	responseProto *goja.Object // api.js's Response.prototype (the res of socket events)
+	objectProto   *goja.Object // Object.prototype
 
 	nextHandle atomic.Uint64
 
@@ -155,6 +156,9 @@ func (w *Worker) setup(vm *goja.Runtime) error {
 		return errors.New("jsapi: EventEmitter.prototype.emit is not a function")
 	}
 	w.emitFn = emit
+	if obj, ok := vm.Get("Object").(*goja.Object); ok {
+		w.objectProto, _ = obj.Get("prototype").(*goja.Object)
+	}
 	if buf := vm.Get("Buffer"); buf != nil && !goja.IsUndefined(buf) {
 		w.bufferFrom, _ = goja.AssertFunction(buf.ToObject(vm).Get("from"))
 	}

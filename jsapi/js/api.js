@@ -286,7 +286,8 @@
   };
   Response.prototype.end = function (data) {
     if (this.cid === '') return;
-    this._check();
+    if (this.sent) throw new Error('Response ' + this.cid + ' has already been sent'); // _check, inline
+    this.sent = true;
     native.scEnd(this.socket._handle, this.cid, data);
   };
   Response.prototype.error = function (error, data) {
