@@ -139,11 +139,11 @@ EventEmitter.prototype.prependListener = function prependListener(type, listener
   return addListener(this, type, listener, true);
 };
 
-function onceWrapper() {
+function onceWrapper(...args) {
   if (!this.fired) {
     this.target.removeListener(this.type, this.wrapFn);
     this.fired = true;
-    return this.listener.apply(this.target, arguments);
+    return this.listener.apply(this.target, args);
   }
 }
 
