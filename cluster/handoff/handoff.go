@@ -45,6 +45,9 @@ const (
 	DefaultIdleTimeout = 2 * time.Minute
 	// DefaultIdleConns is how many idle connections a Sender keeps.
 	DefaultIdleConns = 4
+	// DefaultSenderIdle: a Sender closes connections idle this long (an idle
+	// cluster holds no handoff sockets for long).
+	DefaultSenderIdle = 5 * time.Second
 	// maxFDs is how many descriptors a receive makes room for: one is
 	// expected, the rest are received only to be closed.
 	maxFDs = 8

@@ -33,10 +33,19 @@ type Sender struct {
 	// AckTimeout bounds the wait for the worker's answer (default
 	// DefaultAckTimeout); set it before the first Send.
 	AckTimeout time.Duration
+	// IdleTimeout closes connections idle this long (default
+	// DefaultSenderIdle); set it before the first Send.
+	IdleTimeout time.Duration
 
 	mu     sync.Mutex
-	idle   []*net.UnixConn
+	idle   []idleConn // most recently used last
+	reaper *time.Timer
 	closed bool
+}
+
+type idleConn struct {
+	uc   *net.UnixConn
+	used time.Time
 }
 
 // NewSender makes a sender to the handoff socket at path. Nothing is dialed
@@ -125,7 +134,7 @@ func (s *Sender) get() (*net.UnixConn, bool, error) {
 		return nil, false, ErrClosed
 	}
 	if n := len(s.idle); n > 0 {
-		uc := s.idle[n-1]
+		uc := s.idle[n-1].uc
 		s.idle = s.idle[:n-1]
 		s.mu.Unlock()
 		return uc, true, nil
@@ -145,7 +154,36 @@ func (s *Sender) put(uc *net.UnixConn) {
 		_ = uc.Close()
 		return
 	}
-	s.idle = append(s.idle, uc)
+	s.idle = append(s.idle, idleConn{uc: uc, used: time.Now()})
+	if s.reaper == nil {
+		s.reaper = time.AfterFunc(s.idleTimeout(), s.reap)
+	}
+	s.mu.Unlock()
+}
+
+func (s *Sender) idleTimeout() time.Duration {
+	if s.IdleTimeout > 0 {
+		return s.IdleTimeout
+	}
+	return DefaultSenderIdle
+}
+
+// reap closes the connections idle for the idle timeout and runs again
+// while some are left.
+func (s *Sender) reap() {
+	s.mu.Lock()
+	cut := time.Now().Add(-s.idleTimeout())
+	n := 0
+	for n < len(s.idle) && s.idle[n].used.Before(cut) {
+		_ = s.idle[n].uc.Close()
+		n++
+	}
+	s.idle = append(s.idle[:0], s.idle[n:]...)
+	if len(s.idle) > 0 && !s.closed {
+		s.reaper.Reset(s.idleTimeout())
+	} else {
+		s.reaper = nil
+	}
 	s.mu.Unlock()
 }
 
@@ -154,9 +192,13 @@ func (s *Sender) Close() {
 	s.mu.Lock()
 	idle := s.idle
 	s.idle, s.closed = nil, true
+	if s.reaper != nil {
+		s.reaper.Stop()
+		s.reaper = nil
+	}
 	s.mu.Unlock()
-	for _, uc := range idle {
-		_ = uc.Close()
+	for _, ic := range idle {
+		_ = ic.uc.Close()
 	}
 }
 

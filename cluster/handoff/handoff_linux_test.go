@@ -328,6 +328,33 @@ func TestIdleSenderConnRedialed(t *testing.T) {
 	}
 }
 
+// TestSenderReapsIdle: a sender closes its idle connections after its idle
+// timeout (and the worker's side of them goes too).
+func TestSenderReapsIdle(t *testing.T) {
+	checkLeaks(t)
+	l := startListener(t, Config{})
+	s := NewSender(l.Path())
+	s.IdleTimeout = 50 * time.Millisecond
+	defer s.Close()
+	_, server := tcpPair(t)
+	go func() {
+		if c, err := l.Accept(); err == nil {
+			_ = c.Close()
+		}
+	}()
+	if err := s.Send(server, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the idle connection to be closed on both sides", func() bool {
+		s.mu.Lock()
+		idle := len(s.idle)
+		s.mu.Unlock()
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return idle == 0 && len(l.peers) == 0
+	})
+}
+
 func TestEntry(t *testing.T) {
 	cases := []struct{ addr, path, entry string }{
 		{"127.0.0.1:80", "", "127.0.0.1:80"},

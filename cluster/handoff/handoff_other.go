@@ -13,8 +13,9 @@ const Supported = false
 
 // Sender is unavailable here: Send always fails with ErrUnsupported.
 type Sender struct {
-	path       string
-	AckTimeout time.Duration
+	path        string
+	AckTimeout  time.Duration
+	IdleTimeout time.Duration
 }
 
 // NewSender makes a sender whose Send always fails.
