@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -90,6 +91,11 @@ func TestEventDispatch(t *testing.T) {
 		{"getter", `1`, "12", [2]string{"", `{"g":"got"}`}, true},
 		{"date", `1`, "13", [2]string{"", `{"d":"1970-01-01T00:00:00.000Z"}`}, true}, // toJSON: JSON.stringify's path
 		{"nobody", `1`, "14", [2]string{}, false},
+		{"mwfalsy", `1`, "15", [2]string{"", `"mwfalsy ran"`}, true},
+		{"mwlater", `1`, "16", [2]string{"", `"mwlater ran"`}, true},
+		{"mwtwice", `1`, "17", [2]string{"", `"mwtwice ran"`}, true},
+		{"mwargs", `1`, "18", [2]string{"", `"mwargs ran"`}, true},
+		{"mwsecond", `1`, "19", [2]string{`{"code":7}`, ``}, true},
 	}
 	for _, tt := range tests {
 		if err := w.Event(h, tt.event, tt.data, tt.cid); err != nil {
@@ -106,6 +112,13 @@ func TestEventDispatch(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("%s %s: response %q, want %q", tt.event, tt.data, got, tt.want)
 		}
+	}
+	// a throwing middleware rejects with the error as {name, message, stack}
+	if err := w.Event(h, "mwthrow", `1`, "20"); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := c.response(t, "20"); !ok || !strings.HasPrefix(got[0], `{"name":"Error","message":"mw threw","stack":"Error: mw threw`) || got[1] != "" {
+		t.Errorf("mwthrow: response %q (%v)", got, ok)
 	}
 	// the unanswered ones: a last event is answered after them (one loop, in order)
 	if err := w.Event(h, "echo", `"last"`, "99"); err != nil {

@@ -16,9 +16,21 @@ module.exports.run = function (worker) {
       res.end(o);
     });
     socket.on('date', function (data, res) { res.end({ d: new Date(0) }); });
+    ['mwthrow', 'mwfalsy', 'mwlater', 'mwtwice', 'mwargs', 'mwsecond'].forEach(function (ev) {
+      socket.on(ev, function (data, res) { res.end(ev + ' ran'); });
+    });
   });
   sc.addMiddleware(sc.MIDDLEWARE_EMIT, function (socket, event, data, next) {
     if (event === 'mw') next('blocked ' + JSON.stringify(data));
+    else if (event === 'mwthrow') throw new Error('mw threw');
+    else if (event === 'mwfalsy') throw 0; // a falsy throw is no rejection
+    else if (event === 'mwlater') setTimeout(function () { next(); }, 1);
+    else if (event === 'mwtwice') { next(); next(); }
+    else if (event === 'mwargs') next(arguments.length === 4 ? null : 'bad call');
+    else next();
+  });
+  sc.addMiddleware(sc.MIDDLEWARE_EMIT, function (socket, event, data, next) {
+    if (event === 'mwsecond') next({ code: 7 });
     else next();
   });
 };
