@@ -18,8 +18,12 @@
 // # Concurrency
 //
 // Server.ServeHTTP runs on the caller's HTTP goroutines; a long-polling GET blocks its goroutine until packets are
-// queued (so an http.Server WriteTimeout must exceed PingInterval, or be zero). Each WebSocket has exactly one
-// reader and one writer goroutine, owned by the Server and awaited by Shutdown. Socket methods are safe from any
+// queued (so an http.Server WriteTimeout must exceed PingInterval, or be zero). A WebSocket has at most one
+// reader and one writer goroutine, owned by the Server and awaited by Shutdown: the writer runs only while there
+// is something to write, and on Linux the reader only while the connection is busy. An idle connection (nothing
+// read for a second, and nothing left in its 288-byte read buffer) waits in the Server's epoll poller without a
+// goroutine; readability starts a new reader. This applies to bare TCP/Unix sockets and to wrappers that
+// implement BufferedConn; other connections (TLS) keep their reader goroutine. Socket methods are safe from any
 // goroutine; Send never blocks (the outbound queue is bounded in bytes, overflow closes the socket as a slow
 // consumer). Handler.OnMessage runs on the reading goroutine (the POST's HTTP goroutine or the WebSocket reader),
 // serialised per socket; while it blocks that socket is not read (back-pressure). Handler.OnClose runs once, on

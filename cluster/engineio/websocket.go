@@ -37,7 +37,7 @@ type wsConn struct {
 	kicked    atomic.Bool
 	dmu       sync.Mutex
 
-	done      chan struct{} // closed by abort
+	aborted   atomic.Bool // set by abort
 	abortOnce sync.Once
 
 	// Writer state, guarded by wmu (never held while writing). The writer's share of srv.wg is released once,
@@ -60,7 +60,7 @@ const (
 
 func newWSConn(c *Socket, conn *websocket.Conn, pc *pollConn, b64 bool) *wsConn {
 	conn.SetReadLimit(c.srv.cfg.MaxHTTPBufferSize)
-	return &wsConn{sock: c, conn: conn, pc: pc, b64: b64, done: make(chan struct{})}
+	return &wsConn{sock: c, conn: conn, pc: pc, b64: b64}
 }
 
 // signal makes the writer look at the queue: it starts a writer goroutine unless one is running.
@@ -111,7 +111,7 @@ func (w *wsConn) closeLocked() {
 // to release its share of srv.wg).
 func (w *wsConn) abort() {
 	w.abortOnce.Do(func() {
-		close(w.done)
+		w.aborted.Store(true)
 		_ = w.conn.Close()
 		w.wakeReader()
 		w.signal()
@@ -356,10 +356,8 @@ func validUTF8Prefix(b []byte, from int) (int, bool) {
 // sent), then the peer's remaining bytes are drained for up to wsCloseGrace so that closing does not turn
 // into a TCP reset that could destroy the close frame in flight (RFC 6455 7.1.1: the server closes TCP first).
 func (w *wsConn) linger() {
-	select {
-	case <-w.done:
+	if w.aborted.Load() {
 		return // aborted by the writer or the socket
-	default:
 	}
 	nc := w.conn.NetConn()
 	if cw, ok := nc.(interface{ CloseWrite() error }); ok {
@@ -375,17 +373,19 @@ func (w *wsConn) writeLoop() {
 	c := w.sock
 	timeout := c.srv.cfg.WriteTimeout
 	for {
-		select {
-		case <-w.done:
+		if w.aborted.Load() {
 			w.finishWriter()
 			return
-		default:
 		}
 		c.mu.Lock()
 		batch := w.private
 		w.private = nil
 		if c.ws == w {
-			batch = append(batch, c.takeQueueLocked()...)
+			if len(batch) == 0 {
+				batch = c.takeQueueLocked() // the common case: no copy
+			} else {
+				batch = append(batch, c.takeQueueLocked()...)
+			}
 		}
 		closing := w.closing
 		c.mu.Unlock()
