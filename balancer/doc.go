@@ -13,7 +13,10 @@
 // sent (SetWorkers).
 //
 // HTTP requests go through net/http/httputil.ReverseProxy with
-// X-Forwarded-For, -Proto, -Host and -Port. WebSocket upgrade requests are
+// X-Forwarded-For, -Proto, -Host and -Port; engine.io polling GETs and POSTs
+// with small bodies take a leaner path that sends the same request on pooled
+// keep-alive connections to the worker from the request's own goroutine
+// (engineproxy.go). WebSocket upgrade requests are
 // forwarded as written and then the two TCP connections are spliced
 // (io.Copy between *net.TCPConn uses splice(2) on Linux), so the extra hop
 // costs two copies in the kernel and no frame parsing.
