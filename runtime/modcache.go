@@ -149,6 +149,10 @@ func compileSource(path string, src []byte, ph *phaseTimes) (*goja.Program, erro
 	return prg, err
 }
 
+// maxJSONProgram bounds the JSON texts compiled as programs: an AST costs many times the text's size, and
+// beyond this JSON.parse on the loop is the better trade.
+const maxJSONProgram = 1 << 20
+
 // cachedProgram returns the compiled program of path/src if the cache holds one (it never compiles or waits).
 func cachedProgram(path string, src []byte) *goja.Program {
 	key := programKey(path, src)
@@ -163,7 +167,7 @@ func cachedProgram(path string, src []byte) *goja.Program {
 // a valid expression with the same value) with no "__proto__" key, which a literal would take as the prototype,
 // and, to keep that check simple, no \u escape that could spell one.
 func jsonAsProgram(src []byte) bool {
-	return !bytes.Contains(src, []byte("__proto__")) && !bytes.Contains(src, []byte(`\u`)) && json.Valid(src)
+	return len(src) <= maxJSONProgram && !bytes.Contains(src, []byte("__proto__")) && !bytes.Contains(src, []byte(`\u`)) && json.Valid(src)
 }
 
 // compileJSON compiles a JSON text (jsonAsProgram) as an expression statement yielding its value.

@@ -532,3 +532,23 @@ func TestJSONModulePrefetch(t *testing.T) {
 		})
 	}
 }
+
+func TestJSONAsProgram(t *testing.T) {
+	large := "[" + strings.Repeat("1,", maxJSONProgram/2) + "1]"
+	cases := []struct {
+		name, text string
+		want       bool
+	}{
+		{"object", `{"a": [1, "x"]}`, true},
+		{"larger than the bound", large, false},
+		{"proto", `{"__proto__": 1}`, false},
+		{"unicode escape", `{"a": "\u0041"}`, false},
+		{"javascript", `{a: 1}`, false},
+		{"trailing comma", `[1,]`, false},
+	}
+	for _, tc := range cases {
+		if got := jsonAsProgram([]byte(tc.text)); got != tc.want {
+			t.Errorf("%s: jsonAsProgram = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
