@@ -16,8 +16,16 @@ import (
 // recConn records the responses a test socket gets.
 type recConn struct {
 	benchConn
-	mu  sync.Mutex
-	got map[string][2]string // cid -> error JSON, data JSON
+	mu      sync.Mutex
+	got     map[string][2]string // cid -> error JSON, data JSON
+	emitted map[string]string    // event -> data JSON of the server's emits
+}
+
+func (c *recConn) Emit(event, dataJSON string) int64 {
+	c.mu.Lock()
+	c.emitted[event] = dataJSON
+	c.mu.Unlock()
+	return 1
 }
 
 func (c *recConn) Respond(cid, errJSON, data string) {
@@ -58,7 +66,7 @@ func startEventsWorker(t *testing.T) (*Worker, Handle, *recConn) {
 	if err := w.Run(filepath.Join(dir, "events.js")); err != nil {
 		t.Fatal(err)
 	}
-	c := &recConn{got: map[string][2]string{}}
+	c := &recConn{got: map[string][2]string{}, emitted: map[string]string{}}
 	h := w.NewHandle()
 	if err := w.Open(h, c); err != nil {
 		t.Fatal(err)
@@ -91,6 +99,8 @@ func TestEventDispatch(t *testing.T) {
 		{"getter", `1`, "12", [2]string{"", `{"g":"got"}`}, true},
 		{"date", `1`, "13", [2]string{"", `{"d":"1970-01-01T00:00:00.000Z"}`}, true}, // toJSON: JSON.stringify's path
 		{"nobody", `1`, "14", [2]string{}, false},
+		{"buffer", `1`, "21", [2]string{"", `{"b":{"base64":true,"data":"aGk="}}`}, true}, // api.js's Buffer replacer
+		{"cycle", `1`, "22", [2]string{}, false},                                          // res.end throws JSON.stringify's TypeError
 		{"mwfalsy", `1`, "15", [2]string{"", `"mwfalsy ran"`}, true},
 		{"mwlater", `1`, "16", [2]string{"", `"mwlater ran"`}, true},
 		{"mwtwice", `1`, "17", [2]string{"", `"mwtwice ran"`}, true},
@@ -129,6 +139,9 @@ func TestEventDispatch(t *testing.T) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if got := c.emitted["caught"]; got != `"TypeError sent=true"` {
+		t.Errorf("cycle: the handler caught %s, want a TypeError after sent was set", got)
+	}
 	for _, tt := range tests {
 		if _, ok := c.got[tt.cid]; ok != tt.answered {
 			t.Errorf("%s %s: answered %v, want %v", tt.event, tt.data, ok, tt.answered)

@@ -16,6 +16,12 @@ module.exports.run = function (worker) {
       res.end(o);
     });
     socket.on('date', function (data, res) { res.end({ d: new Date(0) }); });
+    socket.on('buffer', function (data, res) { res.end({ b: Buffer.from('hi') }); });
+    socket.on('cycle', function (data, res) {
+      var o = { a: 1 };
+      o.self = o;
+      try { res.end(o); } catch (e) { socket.emit('caught', e.constructor.name + ' sent=' + res.sent); }
+    });
     ['mwthrow', 'mwfalsy', 'mwlater', 'mwtwice', 'mwargs', 'mwsecond'].forEach(function (ev) {
       socket.on(ev, function (data, res) { res.end(ev + ' ran'); });
     });
