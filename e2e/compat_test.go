@@ -521,24 +521,32 @@ func nodeVersion() string {
 	return strings.TrimSpace(string(out))
 }
 
-// writeCompatReadme replaces (or appends) the "## npm compatibility" section of the README.
+// writeCompatReadme replaces (or appends) the generated part of the "## npm compatibility" section of the
+// README: from its heading to its first "### " subsection (hand-written, kept) or the next "## " section.
 func writeCompatReadme(path, dir string, outcomes []compatOutcome) error {
 	data, err := os.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
 		return err
 	}
-	text := string(data)
-	section := compatTable(dir, outcomes)
+	text := replaceCompatSection(string(data), compatTable(dir, outcomes))
+	return os.WriteFile(path, []byte(text), 0o644)
+}
+
+// replaceCompatSection puts section in place of the generated part of text's npm compatibility section.
+func replaceCompatSection(text, section string) string {
 	start := strings.Index(text, compatReadmeHeading+"\n")
 	if start < 0 {
 		if text != "" && !strings.HasSuffix(text, "\n") {
 			text += "\n"
 		}
-		return os.WriteFile(path, []byte(text+"\n"+section), 0o644)
+		return text + "\n" + section
 	}
 	end := len(text)
-	if next := strings.Index(text[start+len(compatReadmeHeading):], "\n## "); next >= 0 {
-		end = start + len(compatReadmeHeading) + next + 1
+	rest := text[start+len(compatReadmeHeading):]
+	for _, marker := range []string{"\n## ", "\n### "} {
+		if next := strings.Index(rest, marker); next >= 0 {
+			end = min(end, start+len(compatReadmeHeading)+next+1)
+		}
 	}
-	return os.WriteFile(path, []byte(text[:start]+section+"\n"+strings.TrimLeft(text[end:], "\n")), 0o644)
+	return text[:start] + section + "\n" + strings.TrimLeft(text[end:], "\n")
 }
