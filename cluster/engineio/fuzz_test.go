@@ -83,6 +83,11 @@ func FuzzDecodePacketWS(f *testing.F) {
 			mt = websocket.TextMessage
 		}
 		p, err := DecodePacketWS(mt, frame)
+		// The reader's path decodes in place over its scratch buffer: same packet, same verdict.
+		ip, ierr := decodePacketWSInPlace(mt, append([]byte(nil), frame...))
+		if (ierr == nil) != (err == nil) || (err == nil && !packetEqual(ip, p)) {
+			t.Fatalf("in place: %+v (%v), copying: %+v (%v)", ip, ierr, p, err)
+		}
 		if err != nil {
 			if !errors.Is(err, ErrParse) {
 				t.Fatalf("error %v does not wrap ErrParse", err)
