@@ -137,15 +137,20 @@ func (p *poller) sweep() {
 	}
 }
 
-// shut releases the descriptors once run ends.
+// shut releases the descriptors once run ends, and gives every connection still registered its reader
+// goroutine back (none may stay parked without a poller).
 func (p *poller) shut() {
 	p.mu.Lock()
 	p.closed = true
+	conns := p.conns
 	p.conns = nil
 	p.mu.Unlock()
 	_ = syscall.Close(p.epfd)
 	_ = syscall.Close(p.wakeR)
 	_ = syscall.Close(p.wakeW)
+	for _, w := range conns {
+		w.wakeReader()
+	}
 }
 
 // stop ends run (and waits for it); later arms fail with errPollerClosed, so readers keep their goroutine.
