@@ -90,12 +90,13 @@ func rawWSDial(addr string) (net.Conn, error) {
 	return c, nil
 }
 
-func memInUse() uint64 {
+// memInUse returns HeapInuse and StackInuse after two collections.
+func memInUse() (heap, stack uint64) {
 	runtime.GC()
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return ms.HeapInuse + ms.StackInuse
+	return ms.HeapInuse, ms.StackInuse
 }
 
 // waitGoroutines polls until at most n goroutines run or the deadline passes.
@@ -125,7 +126,7 @@ func BenchmarkIdleWebSocket(b *testing.B) {
 				b.Fatal(err)
 			}
 			g0 := waitGoroutines(0, time.Now().Add(200*time.Millisecond))
-			before := memInUse()
+			heap0, stack0 := memInUse()
 			conns := make([]net.Conn, 0, idleConns)
 			for range idleConns {
 				c, err := rawWSDial(addr)
@@ -135,11 +136,14 @@ func BenchmarkIdleWebSocket(b *testing.B) {
 				conns = append(conns, c)
 			}
 			g1 := waitGoroutines(g0, time.Now().Add(5*time.Second))
-			after := memInUse()
+			heap1, stack1 := memInUse()
 			if srv.Clients() != idleConns+1 {
 				b.Fatalf("%d clients, want %d", srv.Clients(), idleConns+1)
 			}
-			b.ReportMetric(float64(after-before)/idleConns, "B/conn")
+			heap, stack := float64(heap1)-float64(heap0), float64(stack1)-float64(stack0)
+			b.ReportMetric((heap+stack)/idleConns, "B/conn")
+			b.ReportMetric(heap/idleConns, "heap-B/conn")
+			b.ReportMetric(stack/idleConns, "stack-B/conn")
 			b.ReportMetric(float64(g1-g0)/idleConns, "goroutines/conn")
 			for _, c := range conns {
 				c.Close()
@@ -165,7 +169,7 @@ func BenchmarkIdleWebSocket(b *testing.B) {
 					accepted <- c
 				}
 			}()
-			before := memInUse()
+			heap0, stack0 := memInUse()
 			conns := make([]net.Conn, 0, idleConns)
 			for range idleConns {
 				c, err := net.Dial("tcp", ln.Addr().String())
@@ -177,8 +181,8 @@ func BenchmarkIdleWebSocket(b *testing.B) {
 			for range idleConns {
 				conns = append(conns, <-accepted)
 			}
-			after := memInUse()
-			b.ReportMetric(float64(after-before)/idleConns, "tcp-B/conn")
+			heap1, stack1 := memInUse()
+			b.ReportMetric((float64(heap1+stack1)-float64(heap0+stack0))/idleConns, "tcp-B/conn")
 			ln.Close()
 			for _, c := range conns {
 				c.Close()
