@@ -97,8 +97,16 @@ type target struct {
 	sender *handoff.Sender // nil: the worker takes no handoffs
 	pool   enginePool      // idle connections of the polling proxy
 	active atomic.Int64    // open requests and tunnels through this balancer
-	down   atomic.Bool     // a dial was refused; skipped until the next table
+	// reported is the worker's open connections as its last handoff answer
+	// told (handed-off WebSockets never pass through active), plus the one
+	// that answer was about.
+	reported atomic.Int64
+	down     atomic.Bool // a dial was refused; skipped until the next table
 }
+
+// load is what the least-loaded pick compares: the worker's last reported
+// connections plus this balancer's requests and tunnels in flight to it.
+func (t *target) load() int64 { return t.active.Load() + t.reported.Load() }
 
 // Balancer routes requests to the live workers.
 type Balancer struct {
@@ -230,7 +238,7 @@ func (b *Balancer) pickOther(tried map[*target]bool) *target {
 		if tried[t] || t.down.Load() {
 			continue
 		}
-		if best == nil || t.active.Load() < best.active.Load() {
+		if best == nil || t.load() < best.load() {
 			best = t
 		}
 	}
@@ -366,7 +374,7 @@ func (b *Balancer) pick(r *http.Request) *target {
 		if t.down.Load() {
 			continue
 		}
-		if l := t.active.Load(); best == nil || l < bestLoad {
+		if l := t.load(); best == nil || l < bestLoad {
 			best, bestLoad = t, l
 		}
 	}

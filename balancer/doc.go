@@ -7,8 +7,10 @@
 // the `n/<appName>/ssid` cookie. Socket ids have the shape
 // `<host>_w<id>_<port>_<secure>_<random>`; field 2 names the worker. If that
 // worker is in the live table the request goes there; otherwise (no id, a
-// malformed id, a dead worker) it goes to the live worker with the fewest
-// open connections as counted by this balancer. An address is never built
+// malformed id, a dead worker) it goes to the live worker with the least
+// load: the open connections the worker reported in its last handoff answer
+// (handed-off WebSockets never pass through here) plus the requests and
+// tunnels this balancer has open to it. An address is never built
 // from client input: the id only selects an entry of the table the master
 // sent (SetWorkers).
 //

@@ -42,7 +42,13 @@ func (b *Balancer) handoff(t *target, w http.ResponseWriter, r *http.Request) bo
 		head, _ := brw.Reader.Peek(n)
 		payload.Write(head)
 	}
-	err = t.sender.Send(client, payload.Bytes())
+	load, err := t.sender.SendLoad(client, payload.Bytes())
+	if load >= 0 {
+		if err == nil {
+			load++ // the worker counts this connection once its handshake is done
+		}
+		t.reported.Store(int64(load))
+	}
 	switch {
 	case err == nil:
 		_ = client.Close() // the worker has its own descriptor

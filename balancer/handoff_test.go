@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 // connections; it records the peer address of each WebSocket it upgraded.
 type handoffBackend struct {
 	entry string
+	open  atomic.Int64 // upgraded WebSockets still open: its handoff answers' load
 	mu    sync.Mutex
 	peers []string
 }
@@ -36,11 +38,12 @@ func startHandoffBackend(t *testing.T, id int) *handoffBackend {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "w.sock")
-	l, err := handoff.Listen(tcp, handoff.Config{Path: path, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	be := &handoffBackend{entry: handoff.JoinEntry(tcp.Addr().String(), path)}
+	l, err := handoff.Listen(tcp, handoff.Config{Path: path, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Load: func() int { return int(be.open.Load()) }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	be := &handoffBackend{entry: handoff.JoinEntry(tcp.Addr().String(), path)}
 	up := websocket.Upgrader{}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/raw" {
@@ -65,6 +68,8 @@ func startHandoffBackend(t *testing.T, id int) *handoffBackend {
 			return
 		}
 		defer c.Close()
+		be.open.Add(1)
+		defer be.open.Add(-1)
 		be.mu.Lock()
 		be.peers = append(be.peers, r.RemoteAddr)
 		be.mu.Unlock()
@@ -253,5 +258,41 @@ func TestCanHandoff(t *testing.T) {
 	}
 	if got := b.Workers()[1]; got != "127.0.0.1:2|/x/w.sock" {
 		t.Errorf("Workers()[1] = %q", got)
+	}
+}
+
+// TestHandoffLoadRouting: handed-off WebSockets never pass through the
+// balancer's own counters, yet they count for the least-loaded pick: the
+// worker's answers carry its open connections. After n connections on
+// worker 0, new sessions go to the new worker 1 until it holds as many.
+func TestHandoffLoadRouting(t *testing.T) {
+	checkLeaks(t)
+	be0, be1 := startHandoffBackend(t, 0), startHandoffBackend(t, 1)
+	b, addr := startBalancer(t, Config{}, map[int]string{0: be0.entry})
+	dial := func() *websocket.Conn {
+		t.Helper()
+		c, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/socketcluster/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Close() })
+		return c
+	}
+	const n = 3
+	for i := 0; i < n; i++ {
+		if got := echo(t, dial(), "a"); got != "w0 a 127.0.0.1" {
+			t.Fatalf("echo %q", got)
+		}
+	}
+	if k := b.openTunnels(false); k != 0 {
+		t.Fatalf("%d tunnels open, want 0 (handoffs)", k)
+	}
+	b.SetWorkers(map[int]string{0: be0.entry, 1: be1.entry})
+	// worker 1 takes every new session until its load reaches worker 0's
+	// (without the reported load both are 0 and the ties alternate)
+	for i := 0; i < n-1; i++ {
+		if got := echo(t, dial(), "b"); got != "w1 b 127.0.0.1" {
+			t.Fatalf("session %d after %d on worker 0: %q, want worker 1", i, n, got)
+		}
 	}
 }

@@ -225,6 +225,10 @@ func (w *Worker) Serve(ctx context.Context, l net.Listener, grace time.Duration)
 		// l may be a handoff.Listener: its handed-off connections are marked
 		ConnContext: handoff.ConnContext,
 	}
+	if h, ok := l.(interface{ SetLoad(func() int) }); ok {
+		// handoff answers carry the open connections (balancers pick by them)
+		h.SetLoad(func() int { return int(w.bound.Load()) })
+	}
 	go w.statusTicker(ctx)
 	go w.metrics.RunLoopLag(ctx, metrics.DefaultLoopLagInterval, w.trySubmit)
 	errc := make(chan error, 1)

@@ -5,9 +5,14 @@
 // Wire: one message per connection: the payload (the bytes the worker must
 // read first: the request head the balancer rewrote, plus whatever the client
 // had already sent after it) with exactly one descriptor attached. The worker
-// answers one byte: AckAccepted (it serves the connection; the balancer
+// answers with one byte: AckAccepted (it serves the connection; the balancer
 // closes its copy), AckRefused (it is stopping; the balancer keeps the
-// connection and tunnels it) or AckBad (the message was malformed).
+// connection and tunnels it) or AckBad (the message was malformed). A worker
+// whose Listener has a load function (Config.Load, SetLoad) follows the byte
+// with its load as 4 bytes big-endian (AnswerSize bytes in all), e.g. its open
+// connections, which balancers use for their least-loaded pick (handed-off
+// connections no longer pass through them). Senders accept both forms; both
+// sides ship in one binary, so there is no other version to meet.
 //
 // Sender (balancer side) keeps a few idle connections to one worker's socket.
 // Listener (worker side) is a net.Listener that merges the worker's TCP
@@ -24,7 +29,9 @@ package handoff
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
+	"math"
 	"net"
 	"strings"
 	"time"
@@ -59,6 +66,37 @@ const (
 	AckRefused  byte = 'R'
 	AckBad      byte = 'E'
 )
+
+// AnswerSize is the length of an answer carrying the worker's load: the
+// answer byte and the load as a big-endian uint32.
+const AnswerSize = 5
+
+// NoLoad is the load SendLoad reports when the worker's answer carried none.
+const NoLoad = -1
+
+// encodeAnswer makes the answer ack with load (negative: no load, one byte).
+func encodeAnswer(ack byte, load int) []byte {
+	if load < 0 {
+		return []byte{ack}
+	}
+	u := uint32(math.MaxUint32)
+	if int64(load) < math.MaxUint32 {
+		u = uint32(load)
+	}
+	return binary.BigEndian.AppendUint32([]byte{ack}, u)
+}
+
+// decodeAnswer reads an answer of either form; ok is false for any other
+// length.
+func decodeAnswer(b []byte) (ack byte, load int, ok bool) {
+	switch len(b) {
+	case 1:
+		return b[0], NoLoad, true
+	case AnswerSize:
+		return b[0], int(binary.BigEndian.Uint32(b[1:])), true
+	}
+	return 0, NoLoad, false
+}
 
 // Errors. Every error of Send except ErrUnconfirmed means the worker does not
 // have the connection: the caller still owns it and may serve it otherwise.

@@ -60,16 +60,23 @@ func (s *Sender) Path() string { return s.path }
 // nothing else. On ErrUnconfirmed the caller must close its copy too (the
 // worker may serve it). On any other error the worker does not have it.
 func (s *Sender) Send(c net.Conn, payload []byte) error {
+	_, err := s.SendLoad(c, payload)
+	return err
+}
+
+// SendLoad is Send that also returns the load the worker reported in its
+// answer (NoLoad when it reported none, or on an error but ErrRefused).
+func (s *Sender) SendLoad(c net.Conn, payload []byte) (int, error) {
 	if len(payload) > MaxMessage {
-		return fmt.Errorf("%w: %d bytes (limit %d)", ErrTooLarge, len(payload), MaxMessage)
+		return NoLoad, fmt.Errorf("%w: %d bytes (limit %d)", ErrTooLarge, len(payload), MaxMessage)
 	}
 	tc, ok := c.(*net.TCPConn)
 	if !ok {
-		return ErrNotTCP
+		return NoLoad, ErrNotTCP
 	}
 	rc, err := tc.SyscallConn()
 	if err != nil {
-		return fmt.Errorf("handoff: %w", err)
+		return NoLoad, fmt.Errorf("handoff: %w", err)
 	}
 	timeout := s.AckTimeout
 	if timeout <= 0 {
@@ -78,30 +85,31 @@ func (s *Sender) Send(c net.Conn, payload []byte) error {
 	for attempt := 0; ; attempt++ {
 		uc, pooled, err := s.get()
 		if err != nil {
-			return err
+			return NoLoad, err
 		}
 		var werr error
 		if cerr := rc.Control(func(fd uintptr) {
 			_, _, werr = uc.WriteMsgUnix(payload, syscall.UnixRights(int(fd)), nil)
 		}); cerr != nil {
 			s.put(uc)
-			return fmt.Errorf("handoff: client connection: %w", cerr)
+			return NoLoad, fmt.Errorf("handoff: client connection: %w", cerr)
 		}
 		if werr != nil {
 			_ = uc.Close()
 			if pooled && attempt == 0 {
 				continue // the worker closed an idle connection: nothing was sent
 			}
-			return fmt.Errorf("handoff: send to %s: %w", s.path, werr)
+			return NoLoad, fmt.Errorf("handoff: send to %s: %w", s.path, werr)
 		}
 		_ = uc.SetReadDeadline(time.Now().Add(timeout))
-		var ack [1]byte
-		n, err := uc.Read(ack[:])
-		if err != nil || n != 1 {
+		var answer [AnswerSize + 1]byte
+		n, err := uc.Read(answer[:])
+		ack, load, ok := decodeAnswer(answer[:n])
+		if err != nil || !ok {
 			_ = uc.Close()
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
-				return fmt.Errorf("%w: no answer from %s within %v", ErrUnconfirmed, s.path, timeout)
+				return NoLoad, fmt.Errorf("%w: no answer from %s within %v", ErrUnconfirmed, s.path, timeout)
 			}
 			// The worker answers every message it read before it closes
 			// its end: a close without an answer means the message (and the
@@ -112,17 +120,17 @@ func (s *Sender) Send(c net.Conn, payload []byte) error {
 			if err == nil {
 				err = io.ErrUnexpectedEOF
 			}
-			return fmt.Errorf("handoff: answer from %s: %w", s.path, err)
+			return NoLoad, fmt.Errorf("handoff: answer from %s: %w", s.path, err)
 		}
 		_ = uc.SetReadDeadline(time.Time{})
 		s.put(uc)
-		switch ack[0] {
+		switch ack {
 		case AckAccepted:
-			return nil
+			return load, nil
 		case AckRefused:
-			return ErrRefused
+			return load, ErrRefused
 		default:
-			return ErrBadMessage
+			return NoLoad, ErrBadMessage
 		}
 	}
 }
@@ -213,6 +221,9 @@ type Config struct {
 	// IdleTimeout closes a sender's connection after this long without a
 	// message (default DefaultIdleTimeout).
 	IdleTimeout time.Duration
+	// Load, when set, is the worker's load (e.g. its open connections),
+	// sent with every answer; see also SetLoad.
+	Load func() int
 }
 
 // accepted is one result for Accept.
@@ -240,6 +251,30 @@ type Listener struct {
 	peers map[*net.UnixConn]struct{} // nil once closed
 
 	received atomic.Int64 // messages turned into connections (for tests)
+
+	load atomic.Pointer[func() int] // nil: answers carry no load
+}
+
+// SetLoad sets the function whose result every later answer carries (nil:
+// none). Any goroutine.
+func (l *Listener) SetLoad(f func() int) {
+	if f == nil {
+		l.load.Store(nil)
+		return
+	}
+	l.load.Store(&f)
+}
+
+// currentLoad is the load to answer with (NoLoad when there is no function).
+func (l *Listener) currentLoad() int {
+	f := l.load.Load()
+	if f == nil {
+		return NoLoad
+	}
+	if n := (*f)(); n >= 0 {
+		return n
+	}
+	return 0
 }
 
 // Listen opens the handoff socket at cfg.Path and returns a listener merging
@@ -277,6 +312,7 @@ func Listen(tcp net.Listener, cfg Config) (*Listener, error) {
 		hdone: make(chan struct{}),
 		peers: make(map[*net.UnixConn]struct{}),
 	}
+	l.SetLoad(cfg.Load)
 	l.wg.Add(2)
 	go l.acceptTCP()
 	go l.acceptUnix()
@@ -469,7 +505,7 @@ func (l *Listener) serveSender(uc *net.UnixConn) {
 			}
 		}
 		_ = uc.SetWriteDeadline(time.Now().Add(DefaultAckTimeout))
-		if _, err := uc.Write([]byte{ack}); err != nil {
+		if _, err := uc.Write(encodeAnswer(ack, l.currentLoad())); err != nil {
 			l.log.Debug("handoff answer failed", "err", err)
 			return
 		}

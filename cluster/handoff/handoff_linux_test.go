@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -372,5 +373,93 @@ func TestEntry(t *testing.T) {
 	}
 	if !strings.Contains(JoinEntry("a", "b"), entrySep) {
 		t.Fatal("no separator")
+	}
+}
+
+func TestAnswerCodec(t *testing.T) {
+	cases := []struct {
+		name string
+		ack  byte
+		load int
+		wire []byte
+	}{
+		{"no load", AckAccepted, NoLoad, []byte{'A'}},
+		{"zero", AckAccepted, 0, []byte{'A', 0, 0, 0, 0}},
+		{"refused", AckRefused, 258, []byte{'R', 0, 0, 1, 2}},
+		{"large", AckAccepted, 1 << 24, []byte{'A', 1, 0, 0, 0}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			wire := encodeAnswer(c.ack, c.load)
+			if string(wire) != string(c.wire) {
+				t.Fatalf("encodeAnswer = %v, want %v", wire, c.wire)
+			}
+			ack, load, ok := decodeAnswer(wire)
+			if !ok || ack != c.ack || load != c.load {
+				t.Fatalf("decodeAnswer = %q %d %v", ack, load, ok)
+			}
+		})
+	}
+	for _, bad := range [][]byte{nil, {'A', 0}, {'A', 0, 0, 0, 0, 0}} {
+		if _, _, ok := decodeAnswer(bad); ok {
+			t.Fatalf("decodeAnswer(%v) accepted", bad)
+		}
+	}
+}
+
+// TestAnswerCarriesLoad: SendLoad returns what the worker's load function
+// says at the time of each answer, and NoLoad from a worker without one.
+func TestAnswerCarriesLoad(t *testing.T) {
+	checkLeaks(t)
+	var open atomic.Int64
+	cases := []struct {
+		name string
+		cfg  Config
+		load func() int
+	}{
+		{"no load function", Config{}, nil},
+		{"config", Config{Load: func() int { return int(open.Load()) }}, func() int { return int(open.Load()) }},
+		{"negative clamps to zero", Config{Load: func() int { return -3 }}, func() int { return 0 }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			l := startListener(t, c.cfg)
+			s := NewSender(l.Path())
+			defer s.Close()
+			for i := 0; i < 3; i++ {
+				open.Store(int64(10 * i))
+				_, server := tcpPair(t)
+				got := make(chan net.Conn, 1)
+				go func() { wc, _ := l.Accept(); got <- wc }()
+				load, err := s.SendLoad(server, []byte("GET / HTTP/1.1\r\n\r\n"))
+				if err != nil {
+					t.Fatalf("SendLoad: %v", err)
+				}
+				_ = server.Close()
+				(<-got).Close()
+				want := NoLoad
+				if c.load != nil {
+					want = c.load()
+				}
+				if load != want {
+					t.Fatalf("handoff %d: load %d, want %d", i, load, want)
+				}
+			}
+		})
+	}
+	// SetLoad replaces the function of a running listener
+	l := startListener(t, Config{})
+	l.SetLoad(func() int { return 7 })
+	s := NewSender(l.Path())
+	defer s.Close()
+	_, server := tcpPair(t)
+	defer server.Close()
+	go func() {
+		if wc, err := l.Accept(); err == nil {
+			wc.Close()
+		}
+	}()
+	if load, err := s.SendLoad(server, []byte("x")); err != nil || load != 7 {
+		t.Fatalf("SendLoad after SetLoad = %d, %v; want 7", load, err)
 	}
 }

@@ -27,6 +27,9 @@ func (s *Sender) Path() string { return s.path }
 // Send fails with ErrUnsupported; the caller keeps the connection.
 func (s *Sender) Send(net.Conn, []byte) error { return ErrUnsupported }
 
+// SendLoad fails with ErrUnsupported; the caller keeps the connection.
+func (s *Sender) SendLoad(net.Conn, []byte) (int, error) { return NoLoad, ErrUnsupported }
+
 // Close does nothing.
 func (s *Sender) Close() {}
 
@@ -36,6 +39,7 @@ type Config struct {
 	Logger      *slog.Logger
 	MaxMessage  int
 	IdleTimeout time.Duration
+	Load        func() int
 }
 
 // Listener is never returned on this platform.
@@ -43,6 +47,9 @@ type Listener struct{ net.Listener }
 
 // Path is empty.
 func (l *Listener) Path() string { return "" }
+
+// SetLoad does nothing.
+func (l *Listener) SetLoad(func() int) {}
 
 // CloseHandoff does nothing.
 func (l *Listener) CloseHandoff() {}
