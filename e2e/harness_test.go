@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	jsrt "github.com/socketcluster-go/socketcluster/runtime"
 )
 
 const (
@@ -58,7 +60,23 @@ func TestMain(m *testing.M) {
 	if os.Getenv(fakeServerEnv) != "" {
 		os.Exit(runFakeServer(os.Args[1:]))
 	}
-	os.Exit(runTests(m))
+	os.Exit(withTempModuleCache(func() int { return runTests(m) }))
+}
+
+// withTempModuleCache runs run with the workers' module cache (jsrt.ModuleCacheEnv) in a temporary directory,
+// unless the environment names one, so test runs do not write manifests into the user's cache directory.
+func withTempModuleCache(run func() int) int {
+	if os.Getenv(jsrt.ModuleCacheEnv) != "" {
+		return run()
+	}
+	dir, err := os.MkdirTemp("", "sc-modcache-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	defer os.RemoveAll(dir)
+	os.Setenv(jsrt.ModuleCacheEnv, dir)
+	return run()
 }
 
 func runTests(m *testing.M) int {

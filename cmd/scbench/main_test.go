@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -14,6 +15,8 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 	"google.golang.org/protobuf/proto"
+
+	jsrt "github.com/socketcluster-go/socketcluster/runtime"
 )
 
 // TestMain lets the test binary serve the baseline when re-executed by startBaseline, as scbench itself does.
@@ -22,7 +25,23 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	os.Exit(withTempModuleCache(m.Run))
+}
+
+// withTempModuleCache runs run with the workers' module cache (jsrt.ModuleCacheEnv) in a temporary directory,
+// unless the environment names one, so test runs do not write manifests into the user's cache directory.
+func withTempModuleCache(run func() int) int {
+	if os.Getenv(jsrt.ModuleCacheEnv) != "" {
+		return run()
+	}
+	dir, err := os.MkdirTemp("", "sc-modcache-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	defer os.RemoveAll(dir)
+	os.Setenv(jsrt.ModuleCacheEnv, dir)
+	return run()
 }
 
 // tinyArgs is a scenario set small enough for CI: a few clients, a few hundred milliseconds each.
