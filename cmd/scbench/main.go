@@ -4,7 +4,8 @@
 // engine.io, no JavaScript) run in the same invocation, so that every figure is also a ratio to that floor.
 //
 // Scenarios: echo (closed-loop emit-with-ack), fanout (one publisher, S subscribers), conns (a WebSocket
-// connection storm then idle RSS), pollconns (the same with long-polling clients), pollecho (echo over polling).
+// connection storm then idle RSS), pollconns (the same with long-polling clients), pollecho (echo over polling),
+// and, on request only, startup (exec to the first 200 of the compat Express app, against Node; startup.go).
 // Server CPU and RSS are summed over the server's whole process tree from /proc. Only loopback targets are
 // accepted; every phase is bounded in count and time.
 package main
@@ -72,6 +73,7 @@ type config struct {
 	jsonOut          string
 	serverLog        bool
 	serverMetrics    bool
+	startup          startupConfig // the startup scenario (startup.go)
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -85,7 +87,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.url, "url", "", "target a running server instead, e.g. ws://127.0.0.1:8000/socketcluster/ (loopback only)")
 	fs.IntVar(&c.serverPID, "server-pid", 0, "with --url: the server's master pid, for CPU and RSS figures")
 	fs.BoolVar(&c.baseline, "baseline", true, "also measure the built-in gorilla/websocket baseline and report ratios")
-	scen := fs.String("scenarios", DefaultScenarios, "comma list of echo, fanout, conns, pollconns, pollecho")
+	scen := fs.String("scenarios", DefaultScenarios, "comma list of echo, fanout, conns, pollconns, pollecho, startup")
 	fs.IntVar(&c.clients, "clients", DefaultClients, "echo: WebSocket clients in closed loop")
 	fs.IntVar(&c.pollClients, "poll-clients", DefaultPollClients, "pollecho: polling clients in closed loop")
 	fs.IntVar(&c.subscribers, "subscribers", DefaultSubscribers, "fanout: subscribers of the channel")
@@ -100,6 +102,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.jsonOut, "json", "", "also write the results as JSON to this file ('-' for stdout)")
 	fs.BoolVar(&c.serverLog, "server-log", false, "copy the servers' output to stderr")
 	fs.BoolVar(&c.serverMetrics, "server-metrics", true, "start the server with --metricsListen and add its own figures (srv_*) to each scenario")
+	addStartupFlags(fs, &c.startup)
 	if err := fs.Parse(args); err != nil {
 		return c, fmt.Errorf("%w: %v", ErrUsage, err)
 	}
@@ -108,7 +111,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		if s == "" {
 			continue
 		}
-		if !slices.Contains(strings.Split(DefaultScenarios, ","), s) {
+		if !slices.Contains(strings.Split(DefaultScenarios, ","), s) && s != "startup" {
 			return c, fmt.Errorf("%w: unknown scenario %q", ErrUsage, s)
 		}
 		c.scenarios = append(c.scenarios, s)
@@ -120,7 +123,7 @@ func (c *config) validate() error {
 	switch {
 	case (c.serverBin == "") == (c.url == ""):
 		return fmt.Errorf("%w: give exactly one of --server-bin and --url", ErrUsage)
-	case c.serverBin != "" && c.worker == "":
+	case c.serverBin != "" && c.worker == "" && !slices.Equal(c.scenarios, []string{"startup"}):
 		return fmt.Errorf("%w: --server-bin needs --worker", ErrUsage)
 	case c.workers < 1 || c.workers > 64:
 		return fmt.Errorf("%w: --workers must be 1..64", ErrUsage)
@@ -135,6 +138,11 @@ func (c *config) validate() error {
 		return fmt.Errorf("%w: durations must be within (0, %v]", ErrUsage, maxDuration)
 	case c.stormConcurrency < 1:
 		return fmt.Errorf("%w: --storm-concurrency must be positive", ErrUsage)
+	case slices.Contains(c.scenarios, "startup") && c.serverBin == "":
+		return fmt.Errorf("%w: the startup scenario needs --server-bin", ErrUsage)
+	}
+	if err := c.startup.validate(); err != nil {
+		return err
 	}
 	for _, n := range []int{c.clients, c.pollClients, c.subscribers, c.conns, c.pollConns} {
 		if n < 1 || n > maxClients {
@@ -212,6 +220,9 @@ func run(ctx context.Context, cfg config, progress io.Writer) ([]result, error) 
 		var rs []result
 		for _, s := range cfg.scenarios {
 			for _, base := range []bool{true, false} {
+				if s == "startup" {
+					break // runStartup repeats its own starts
+				}
 				if base && (!cfg.baseline || s == "pollconns" || s == "pollecho") {
 					continue
 				}
@@ -241,6 +252,13 @@ func run(ctx context.Context, cfg config, progress io.Writer) ([]result, error) 
 				}
 			}
 		}
+	}
+	if slices.Contains(cfg.scenarios, "startup") {
+		rs, err := runStartup(ctx, cfg, progress)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rs...)
 	}
 	return out, nil
 }
