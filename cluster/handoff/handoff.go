@@ -156,6 +156,15 @@ func (c *Conn) Read(p []byte) (int, error) {
 	return c.Conn.Read(p)
 }
 
+// NetConn returns the handed-off socket itself. With Buffered it lets the
+// engine.io layer wait for readability on the socket (cluster/engineio's
+// BufferedConn) instead of keeping a reader goroutine per idle connection.
+func (c *Conn) NetConn() net.Conn { return c.Conn }
+
+// Buffered returns how many bytes of the handoff payload reads have not
+// returned yet; they come before the socket's. Same reader rules as Read.
+func (c *Conn) Buffered() int { return len(c.prefix) }
+
 // CloseWrite half-closes the socket when it supports that.
 func (c *Conn) CloseWrite() error {
 	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
