@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -18,6 +19,7 @@ type appFS struct {
 	root    *os.Root
 	overlay map[string][]byte          // clean absolute path -> content
 	dirs    map[string]map[string]bool // overlay directories -> child names
+	lookups lookupCache                // what require's resolution learnt about the tree (lookupcache.go)
 }
 
 // pathError is a Node-shaped file error.
@@ -220,6 +222,7 @@ func (f *appFS) ReadDir(abs string) ([]string, error) {
 }
 
 func (f *appFS) WriteFile(abs string, data []byte, appendMode bool) error {
+	f.lookups.invalidate()
 	r, err := f.rel(abs)
 	if err != nil {
 		return newPathError("open", abs, err)
@@ -243,6 +246,7 @@ func (f *appFS) WriteFile(abs string, data []byte, appendMode bool) error {
 }
 
 func (f *appFS) Mkdir(abs string, recursive bool) error {
+	f.lookups.invalidate()
 	r, err := f.rel(abs)
 	if err != nil {
 		return newPathError("mkdir", abs, err)
@@ -259,6 +263,7 @@ func (f *appFS) Mkdir(abs string, recursive bool) error {
 }
 
 func (f *appFS) Remove(abs string) error {
+	f.lookups.invalidate()
 	r, err := f.rel(abs)
 	if err != nil {
 		return newPathError("unlink", abs, err)
@@ -269,13 +274,263 @@ func (f *appFS) Remove(abs string) error {
 	return nil
 }
 
-// isFile reports whether abs is a regular file (real or overlay) inside the app dir.
+// isFile reports whether abs is a file (real or overlay; anything but a directory) inside the app dir. While a
+// lookup window is open (beginLookups) the answer may come from the lookup cache.
 func (f *appFS) isFile(abs string) bool {
+	if k, ok := f.cachedKind(abs); ok {
+		return k == kindFile
+	}
 	fi, err := f.Stat(abs, false)
 	return err == nil && !fi.isDir
 }
 
+// isDir reports whether abs is a directory (real or overlay) inside the app dir; see isFile.
 func (f *appFS) isDir(abs string) bool {
+	if k, ok := f.cachedKind(abs); ok {
+		return k == kindDir
+	}
 	fi, err := f.Stat(abs, false)
 	return err == nil && fi.isDir
+}
+
+// The lookup cache. Resolving one require probes many paths (each node_modules directory up the tree; x, x.js,
+// x.json, x.cjs, x/package.json, x/index.js, ...), and every probe through the os.Root opens each directory of the
+// path again. While a lookup window is open (beginLookups .. endLookups: the outermost require and everything it
+// loads synchronously, the span for which Node keeps its own stat cache) the appFS lists each directory it probes
+// once and answers probes of its entries from the listing; it also keeps the package.json files resolution
+// decoded. Listings are taken through the root (Root.Open), and an entry that is a symlink is stat'ed through the
+// root, so the cache only repeats answers the root gave: a path the root refuses (a symlink out of the app) stays
+// refused. Writes through the appFS (fs.writeFile, mkdir, unlink) drop the cache; the window's end drops it too,
+// so a require made later (in a request handler) sees the disk as it is then.
+
+// DefaultLookupDirs bounds the directories one lookup window keeps listings of; beyond it probes go to the root.
+const DefaultLookupDirs = 4096
+
+// entryKind is what a probe found at a path.
+type entryKind uint8
+
+const (
+	kindMissing entryKind = iota // no such file (ENOENT): overlay files may stand in
+	kindFile                     // anything but a directory
+	kindDir
+	kindRefused // exists but the root refuses or cannot stat it (a symlink out of the app, ENOTDIR, EACCES)
+)
+
+// dirListing is one directory as the root listed it.
+type dirListing struct {
+	kind    entryKind              // of the directory itself
+	entries map[string]fs.FileMode // name -> type bits (fs.ModeDir, fs.ModeSymlink, ...)
+}
+
+// lookupCache holds what require's probes learnt during one lookup window.
+type lookupCache struct {
+	mu    sync.Mutex
+	depth int
+	dirs  map[string]*dirListing // clean absolute directory path -> listing
+	links map[string]entryKind   // symlink entries, as the root's Stat resolved them
+	pkgs  map[string]*pkgMeta    // directory -> its decoded package.json (nil: none)
+	// hits and misses count probes answered from listings and probes that had to list a directory (tests).
+	hits, misses int
+}
+
+// beginLookups opens (or nests) a lookup window.
+func (f *appFS) beginLookups() {
+	c := &f.lookups
+	c.mu.Lock()
+	c.depth++
+	c.mu.Unlock()
+}
+
+// endLookups closes a window; the outermost close drops everything the window learnt.
+func (f *appFS) endLookups() {
+	c := &f.lookups
+	c.mu.Lock()
+	if c.depth > 0 {
+		c.depth--
+	}
+	if c.depth == 0 {
+		c.dirs, c.links, c.pkgs = nil, nil, nil
+	}
+	c.mu.Unlock()
+}
+
+// invalidate drops what the current window learnt (the tree was written to); the window stays open.
+func (c *lookupCache) invalidate() {
+	c.mu.Lock()
+	c.dirs, c.links, c.pkgs = nil, nil, nil
+	c.mu.Unlock()
+}
+
+// cachedKind answers isFile/isDir from the lookup cache; ok is false outside a window or when the path is not
+// inside the app (the caller's own check then refuses it).
+func (f *appFS) cachedKind(abs string) (entryKind, bool) {
+	c := &f.lookups
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.depth == 0 {
+		return 0, false
+	}
+	abs = filepath.Clean(abs)
+	if !f.inside(abs) {
+		return 0, false
+	}
+	k := f.probe(abs)
+	if k == kindMissing {
+		if _, ok := f.overlay[abs]; ok {
+			return kindFile, true
+		}
+		if f.dirs[abs] != nil {
+			return kindDir, true
+		}
+	}
+	return k, true
+}
+
+// probe reports what the root holds at abs (clean, inside the app), listing its parent directory if needed.
+// c.mu is held.
+func (f *appFS) probe(abs string) entryKind {
+	if abs == f.dir {
+		return kindDir
+	}
+	parent := f.listing(filepath.Dir(abs))
+	if parent == nil {
+		return f.statKind(abs)
+	}
+	if parent.kind != kindDir {
+		if parent.kind == kindMissing {
+			return kindMissing
+		}
+		return kindRefused
+	}
+	mode, ok := parent.entries[filepath.Base(abs)]
+	c := &f.lookups
+	switch {
+	case !ok:
+		c.hits++
+		return kindMissing
+	case mode&fs.ModeSymlink != 0:
+		if k, ok := c.links[abs]; ok {
+			c.hits++
+			return k
+		}
+		k := f.statKind(abs)
+		if c.links == nil {
+			c.links = map[string]entryKind{}
+		}
+		c.links[abs] = k
+		return k
+	case mode.IsDir():
+		c.hits++
+		return kindDir
+	}
+	c.hits++
+	return kindFile
+}
+
+// statKind asks the root about abs (following symlinks inside the app, refusing ones that leave it).
+func (f *appFS) statKind(abs string) entryKind {
+	r, err := f.rel(abs)
+	if err != nil {
+		return kindRefused
+	}
+	fi, err := f.root.Stat(r)
+	switch {
+	case err == nil && fi.IsDir():
+		return kindDir
+	case err == nil:
+		return kindFile
+	case errors.Is(err, fs.ErrNotExist):
+		return kindMissing
+	}
+	return kindRefused
+}
+
+// listing returns the listing of dir (clean, inside the app), taking it through the root on first use; nil when
+// the window already holds DefaultLookupDirs listings. c.mu is held.
+func (f *appFS) listing(dir string) *dirListing {
+	c := &f.lookups
+	if d, ok := c.dirs[dir]; ok {
+		return d
+	}
+	if len(c.dirs) >= DefaultLookupDirs {
+		return nil
+	}
+	d := &dirListing{kind: kindMissing}
+	// A directory whose parent has no entry of that name cannot be opened: answer without a syscall.
+	if dir != f.dir {
+		switch f.probe(dir) {
+		case kindMissing:
+			f.storeListing(dir, d)
+			return d
+		case kindFile, kindRefused:
+			d.kind = kindRefused
+			f.storeListing(dir, d)
+			return d
+		}
+	}
+	c.misses++
+	r, err := f.rel(dir)
+	if err != nil {
+		d.kind = kindRefused
+		f.storeListing(dir, d)
+		return d
+	}
+	fh, err := f.root.Open(r)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			d.kind = kindRefused
+		}
+		f.storeListing(dir, d)
+		return d
+	}
+	entries, err := fh.ReadDir(-1)
+	_ = fh.Close()
+	if err != nil {
+		// Not a directory (a symlink to a file), or unreadable: no listing; probes below it are refused.
+		d.kind = kindRefused
+		f.storeListing(dir, d)
+		return d
+	}
+	d.kind = kindDir
+	d.entries = make(map[string]fs.FileMode, len(entries))
+	for _, e := range entries {
+		d.entries[e.Name()] = e.Type()
+	}
+	f.storeListing(dir, d)
+	return d
+}
+
+func (f *appFS) storeListing(dir string, d *dirListing) {
+	c := &f.lookups
+	if c.dirs == nil {
+		c.dirs = map[string]*dirListing{}
+	}
+	c.dirs[dir] = d
+}
+
+// cachedPackage returns the package.json of dir that resolution decoded earlier in this window; known is false
+// outside a window or on first use.
+func (f *appFS) cachedPackage(dir string) (meta *pkgMeta, known bool) {
+	c := &f.lookups
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.depth == 0 {
+		return nil, false
+	}
+	meta, known = c.pkgs[dir]
+	return meta, known
+}
+
+// storePackage remembers dir's package.json (nil: none) for the rest of the window.
+func (f *appFS) storePackage(dir string, meta *pkgMeta) {
+	c := &f.lookups
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.depth == 0 || len(c.pkgs) >= DefaultLookupDirs {
+		return
+	}
+	if c.pkgs == nil {
+		c.pkgs = map[string]*pkgMeta{}
+	}
+	c.pkgs[dir] = meta
 }

@@ -48,6 +48,8 @@ func (l *Loop) Require(id string) (ret goja.Value, err error) {
 // naming file:line:col. Loop goroutine only.
 func (l *Loop) RequireFile(absPath string) (exports *goja.Object, err error) {
 	err = l.guard(func() error {
+		l.fsys.beginLookups()
+		defer l.fsys.endLookups()
 		abs, err := filepath.Abs(absPath)
 		if err != nil {
 			return err
@@ -90,6 +92,8 @@ func (l *Loop) requireFrom(id, dir, file string) (goja.Value, error) {
 	if v, ok, err := l.coreModule(id); ok || err != nil {
 		return v, err
 	}
+	l.fsys.beginLookups()
+	defer l.fsys.endLookups()
 	t0 := time.Now()
 	path, err := l.resolve(id, dir, file)
 	since(&loadStats.resolve, t0)
@@ -272,7 +276,9 @@ func (l *Loop) makeRequire(mod *goja.Object, dir, file string) *goja.Object {
 		if _, ok := l.natives[strings.TrimPrefix(id, "node:")]; ok {
 			return vm.ToValue(id)
 		}
+		l.fsys.beginLookups()
 		p, err := l.resolve(id, dir, file)
+		l.fsys.endLookups()
 		if err != nil {
 			l.throwGo(err)
 		}
@@ -424,7 +430,7 @@ func (l *Loop) resolvePackage(nm, pkg, sub, id string) (string, bool, error) {
 	if !l.fsys.isDir(pkgDir) {
 		return "", false, nil
 	}
-	if meta, ok := l.packageMeta(pkgDir); ok && meta.exports != nil {
+	if meta, ok := l.resolutionMeta(pkgDir); ok && meta.exports != nil {
 		target, found := exportsTarget(meta.exports, "."+sub)
 		if !found {
 			return "", false, &ModuleError{Code: "ERR_PACKAGE_PATH_NOT_EXPORTED", Err: ErrModuleNotFound,
@@ -471,7 +477,7 @@ func (l *Loop) loadAsDir(p string) (string, bool) {
 	if !l.fsys.isDir(p) {
 		return "", false
 	}
-	if meta, ok := l.packageMeta(p); ok && meta.main != "" {
+	if meta, ok := l.resolutionMeta(p); ok && meta.main != "" {
 		m := filepath.Join(p, meta.main)
 		if l.fsys.inside(m) {
 			if f, ok := l.loadAsFile(m); ok {
@@ -483,6 +489,22 @@ func (l *Loop) loadAsDir(p string) (string, bool) {
 		}
 	}
 	return l.loadIndex(p)
+}
+
+// resolutionMeta is packageMeta for resolution: inside a lookup window each directory's package.json is read and
+// decoded once, and a directory whose listing has no package.json is not asked for one.
+func (l *Loop) resolutionMeta(dir string) (*pkgMeta, bool) {
+	if meta, known := l.fsys.cachedPackage(dir); known {
+		return meta, meta != nil
+	}
+	var meta *pkgMeta
+	if k, ok := l.fsys.cachedKind(filepath.Join(dir, "package.json")); !ok || k == kindFile {
+		if m, ok := l.packageMeta(dir); ok {
+			meta = m
+		}
+	}
+	l.fsys.storePackage(dir, meta)
+	return meta, meta != nil
 }
 
 // ordered is a JSON object that keeps its key order (conditions in "exports" are tried in order).
