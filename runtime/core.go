@@ -11,7 +11,9 @@ import (
 	goruntime "runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dop251/goja"
@@ -25,43 +27,123 @@ var jsSources embed.FS
 // coreWrapperPrefix wraps the embedded core module sources.
 const coreWrapperPrefix = "(function (exports, require, module, internal) { "
 
-var (
-	coreOnce     sync.Once
-	corePrograms map[string]*goja.Program
-	coreErr      error
-	hrtimeOrigin = time.Now()
-)
+var hrtimeOrigin = time.Now()
 
-// compileCore compiles the embedded JS once per process; programs are shared by every Loop.
-func compileCore() (map[string]*goja.Program, error) {
-	coreOnce.Do(func() {
-		corePrograms = map[string]*goja.Program{}
-		entries, err := jsSources.ReadDir("js")
-		if err != nil {
-			coreErr = err
-			return
-		}
-		for _, e := range entries {
-			src, err := jsSources.ReadFile("js/" + e.Name())
-			if err != nil {
-				coreErr = err
-				return
-			}
-			name := e.Name()[:len(e.Name())-len(".js")]
-			p, err := goja.Compile("node:"+name, coreWrapperPrefix+string(src)+"\n})", true)
-			if err != nil {
-				coreErr = fmt.Errorf("runtime: compile core module %s: %w", name, err)
-				return
-			}
-			corePrograms[name] = p
-		}
-	})
-	return corePrograms, coreErr
+// The embedded core modules are compiled once per process and shared by every Loop. A Loop compiles a module
+// when it first requires it (as Node loads its built-ins on first require), while background goroutines started
+// by the first Loop (startCoreCompile) compile the others beside it, largest first, so a worker's start-up
+// spends the compile on otherwise idle cores. Each module has its own sync.Once: whoever comes first compiles
+// it, the others wait for that result, nothing is compiled twice.
+
+// coreProgram is one embedded module's compiled program.
+type coreProgram struct {
+	name string
+	size int
+	once sync.Once
+	prg  *goja.Program
+	err  error
 }
 
-// jsModule returns a loader that runs the embedded module name with internal as its native half.
-func (l *Loop) jsModule(prg *goja.Program, internal func() *goja.Object) func(*goja.Runtime, *goja.Object) {
+// get compiles the module on first use (or waits for the goroutine compiling it) and returns the program.
+func (c *coreProgram) get() (*goja.Program, error) {
+	c.once.Do(func() {
+		src, err := jsSources.ReadFile("js/" + c.name + ".js")
+		if err != nil {
+			c.err = fmt.Errorf("runtime: read core module %s: %w", c.name, err)
+			return
+		}
+		c.prg, err = goja.Compile("node:"+c.name, coreWrapperPrefix+string(src)+"\n})", true)
+		if err != nil {
+			c.err = fmt.Errorf("runtime: compile core module %s: %w", c.name, err)
+		}
+	})
+	return c.prg, c.err
+}
+
+// coreSet is every embedded module by name.
+type coreSet struct {
+	mods       map[string]*coreProgram
+	bySize     []*coreProgram // largest first: the order background goroutines take them in
+	err        error          // listing the embedded files failed
+	next       atomic.Int64   // index into bySize of the next module a helper takes
+	background sync.Once
+}
+
+// newCoreSet lists the embedded modules without compiling them.
+func newCoreSet() *coreSet {
+	cs := &coreSet{mods: map[string]*coreProgram{}}
+	entries, err := jsSources.ReadDir("js")
+	if err != nil {
+		cs.err = fmt.Errorf("runtime: list core modules: %w", err)
+		return cs
+	}
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil {
+			cs.err = fmt.Errorf("runtime: list core modules: %w", err)
+			return cs
+		}
+		c := &coreProgram{name: strings.TrimSuffix(e.Name(), ".js"), size: int(info.Size())}
+		cs.mods[c.name] = c
+		cs.bySize = append(cs.bySize, c)
+	}
+	sort.Slice(cs.bySize, func(i, j int) bool { return cs.bySize[i].size > cs.bySize[j].size })
+	return cs
+}
+
+// startBackground starts, once, max(1, GOMAXPROCS-1) goroutines that compile every module not yet compiled
+// (the Loop that needs a module compiles it itself when no goroutine has taken it yet). It returns at once.
+func (cs *coreSet) startBackground() {
+	cs.background.Do(func() {
+		for range max(1, goruntime.GOMAXPROCS(0)-1) {
+			go cs.help()
+		}
+	})
+}
+
+// help compiles modules, largest first, until every module has been taken by a helper.
+func (cs *coreSet) help() {
+	for {
+		i := int(cs.next.Add(1) - 1)
+		if i >= len(cs.bySize) {
+			return
+		}
+		_, _ = cs.bySize[i].get()
+	}
+}
+
+// all compiles every module (in parallel: the caller helps the background goroutines) and returns the programs.
+func (cs *coreSet) all() (map[string]*goja.Program, error) {
+	if cs.err != nil {
+		return nil, cs.err
+	}
+	cs.startBackground()
+	cs.help()
+	out := make(map[string]*goja.Program, len(cs.mods))
+	for _, c := range cs.bySize {
+		prg, err := c.get()
+		if err != nil {
+			return nil, err
+		}
+		out[c.name] = prg
+	}
+	return out, nil
+}
+
+// coreModules is the process's set of embedded modules.
+var coreModules = sync.OnceValue(newCoreSet)
+
+// compileCore compiles every embedded module (in parallel) and returns the programs; the module cache's
+// prefetcher calls it so a worker with a manifest finds the core ready.
+func compileCore() (map[string]*goja.Program, error) { return coreModules().all() }
+
+// jsModule returns a loader that runs the embedded module c with internal as its native half.
+func (l *Loop) jsModule(c *coreProgram, internal func() *goja.Object) func(*goja.Runtime, *goja.Object) {
 	return func(vm *goja.Runtime, module *goja.Object) {
+		prg, err := c.get()
+		if err != nil {
+			l.throwGo(err)
+		}
 		fnv, err := vm.RunProgram(prg)
 		if err != nil {
 			panic(err)
@@ -98,10 +180,11 @@ func (l *Loop) object(m map[string]any) *goja.Object {
 }
 
 func (l *Loop) installGlobals() error {
-	progs, err := compileCore()
-	if err != nil {
-		return err
+	cs := coreModules()
+	if cs.err != nil {
+		return cs.err
 	}
+	cs.startBackground()
 	vm := l.vm
 	l.cache = vm.NewObject()
 	natives := map[string]func() *goja.Object{
@@ -137,8 +220,8 @@ func (l *Loop) installGlobals() error {
 			return ex
 		},
 	}
-	for name, prg := range progs {
-		l.natives[name] = l.jsModule(prg, natives[name])
+	for name, c := range cs.mods {
+		l.natives[name] = l.jsModule(c, natives[name])
 	}
 	l.natives["os"] = l.osModule
 	return l.guard(func() error {

@@ -33,7 +33,8 @@ func resetProgramCache() {
 // iteration (a new worker process without a module cache); prefetched: emptied too, but a ModuleCache manifest
 // recorded earlier is prefetched on background goroutines while the Loop loads (a new worker process with a warm
 // module cache); warm: programs are kept (a second Loop in the same process). The core modules are compiled once
-// per process (first iteration only) in every variant. Reports cpu-ns/op (user+system CPU of the process, the
+// per process (first iteration only) in the other variants; fresh is cold with the core modules compiled anew
+// too (the first Loop of a new worker process). Reports cpu-ns/op (user+system CPU of the process, the
 // prefetcher's goroutines and GC included) and resolve-ns/op (the Loops' require resolution, LoadStats.Resolve).
 func BenchmarkStartupExpress(b *testing.B) {
 	dir := compatDir(b)
@@ -45,7 +46,7 @@ func BenchmarkStartupExpress(b *testing.B) {
 	if err := cache.Record(dir); err != nil {
 		b.Fatal(err)
 	}
-	for _, mode := range []string{"cold", "prefetched", "warm"} {
+	for _, mode := range []string{"fresh", "cold", "prefetched", "warm"} {
 		b.Run(mode, func(b *testing.B) {
 			b.ReportAllocs()
 			before, cpu0 := ReadLoadStats(), processCPU()
@@ -57,6 +58,9 @@ func BenchmarkStartupExpress(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				if mode != "warm" {
 					resetProgramCache()
+				}
+				if mode == "fresh" {
+					resetCore()
 				}
 				if mode == "prefetched" {
 					p := cache.Prefetch(dir)
