@@ -22,32 +22,42 @@ func (w *Worker) NewHandle() Handle { return Handle(w.nextHandle.Add(1)) }
 func (w *Worker) Open(hd Handle, c Conn) error {
 	h := uint64(hd)
 	return w.loop.Submit(func(vm *goja.Runtime) {
-		var clientAddr goja.Value = goja.Undefined()
-		if ca := c.ClientAddress(); ca != "" {
-			clientAddr = vm.ToValue(ca)
-		}
-		// socket.cookie and socket.request are built on first use (api.js memoises them): most handlers never
-		// read them, and an idle socket should not hold its handshake headers as JS objects.
-		handshake := func(call goja.FunctionCall) goja.Value {
-			req := c.Request()
-			if call.Argument(0).String() == "request" {
-				return w.newRequest(vm, 0, req)
-			}
-			cookies := vm.NewObject()
-			for _, ck := range req.Cookies() {
-				_ = cookies.Set(ck.Name, unescapeCookie(ck.Value))
-			}
-			return cookies
-		}
-		obj, err := vm.New(w.socketCtor, w.scServer, vm.ToValue(h), vm.ToValue(c.ID()), vm.ToValue(c.SSID()),
-			vm.ToValue(c.Address()), clientAddr, vm.ToValue(handshake))
-		if err != nil {
+		// The socket is an object with SCSocket.prototype and its handle: api.js reads the rest through
+		// native.scInfo on first use (socketInfo), so an idle socket holds no per-socket strings or functions.
+		obj := vm.CreateObject(w.socketProto)
+		if err := obj.Set("_handle", h); err != nil {
 			w.log.Error("create socket object", "err", err)
 			c.Close()
 			return
 		}
-		w.conns[h] = &connEntry{conn: c, obj: obj, onEvent: obj.Get("_onEvent"), onResponse: obj.Get("_onResponse")}
+		w.conns[h] = &connEntry{conn: c, obj: obj}
 	})
+}
+
+// connInfo is what api.js's socketInfo reads of a connection: id, ssid, address, clientAddress (undefined when
+// there is none), and the cookie and request objects built from the handshake request. Loop only.
+func (w *Worker) connInfo(vm *goja.Runtime, c Conn, which string) goja.Value {
+	switch which {
+	case "id":
+		return vm.ToValue(c.ID())
+	case "ssid":
+		return vm.ToValue(c.SSID())
+	case "address":
+		return vm.ToValue(c.Address())
+	case "clientAddress":
+		if ca := c.ClientAddress(); ca != "" {
+			return vm.ToValue(ca)
+		}
+	case "request":
+		return w.newRequest(vm, 0, c.Request())
+	case "cookie":
+		cookies := vm.NewObject()
+		for _, ck := range c.Request().Cookies() {
+			_ = cookies.Set(ck.Name, unescapeCookie(ck.Value))
+		}
+		return cookies
+	}
+	return goja.Undefined()
 }
 
 // Ready handles the client's ready event: the socket joins scServer.clients
@@ -87,7 +97,7 @@ func (w *Worker) Event(h Handle, event, dataJSON, cid string) error {
 		if goja.IsUndefined(text) && w.callHandler(vm, e, event, data, cid) {
 			return
 		}
-		_, _ = w.loop.Call(e.onEvent, e.obj, vm.ToValue(event), data, vm.ToValue(cid), text)
+		_, _ = w.loop.Call(w.sockOnEvent, e.obj, vm.ToValue(event), data, vm.ToValue(cid), text)
 	})
 }
 
@@ -98,7 +108,7 @@ func (w *Worker) Response(h Handle, cid, errJSON, dataJSON string) error {
 		if e == nil {
 			return
 		}
-		_, _ = w.loop.Call(e.onResponse, e.obj, vm.ToValue(cid), vm.ToValue(errJSON), vm.ToValue(dataJSON))
+		_, _ = w.loop.Call(w.sockOnResponse, e.obj, vm.ToValue(cid), vm.ToValue(errJSON), vm.ToValue(dataJSON))
 	})
 }
 
@@ -142,8 +152,10 @@ func (w *Worker) Closed(h Handle, reason string) error {
 			return
 		}
 		delete(w.conns, uint64(h))
-		onClose := e.obj.Get("_onClose")
-		_, _ = w.loop.Call(onClose, e.obj, vm.ToValue(reason))
+		// The socket's info getters answer from this function from now on; it is made only when a socket closes.
+		c := e.conn
+		closed := vm.ToValue(func(call goja.FunctionCall) goja.Value { return w.connInfo(vm, c, call.Argument(0).String()) })
+		_, _ = w.loop.Call(w.sockOnClose, e.obj, vm.ToValue(reason), closed)
 		if e.ready {
 			clients := w.scServer.Get("clients").ToObject(vm)
 			_ = clients.Delete(e.conn.ID())
@@ -291,6 +303,14 @@ const maxPooledEncoderBuffer = 64 << 10
 func (w *Worker) addSCNatives(vm *goja.Runtime, n *goja.Object) {
 	// scEnd(handle, cid, data) is res.end(data): data is serialised here (jsonEncoder), or by api.js's stringify
 	// when the encoder leaves it to JSON.stringify; an exception of that propagates to the caller.
+	// scInfo(handle, which) is connInfo of an open connection (undefined for an unknown handle).
+	_ = n.Set("scInfo", func(c goja.FunctionCall) goja.Value {
+		e := w.conns[uint64(c.Argument(0).ToInteger())]
+		if e == nil {
+			return goja.Undefined()
+		}
+		return w.connInfo(vm, e.conn, c.Argument(1).String())
+	})
 	_ = n.Set("scEnd", func(c goja.FunctionCall) goja.Value {
 		e := w.conns[uint64(c.Argument(0).ToInteger())]
 		if e == nil {

@@ -74,14 +74,18 @@ type Worker struct {
 	worker     *goja.Object
 	httpServer *goja.Object
 	scServer   *goja.Object
-	socketCtor goja.Value
-	reqCtor    goja.Value
-	resCtor    goja.Value
-	emitFn     goja.Value // EventEmitter.prototype.emit
-	runMW      goja.Value
-	conns      map[uint64]*connEntry
-	reqObjects map[uint64]*goja.Object
-	bufferFrom goja.Callable
+	// socketProto is api.js's SCSocket.prototype; sockOn* are its _onEvent, _onResponse and _onClose.
+	socketProto    *goja.Object
+	sockOnEvent    goja.Value
+	sockOnResponse goja.Value
+	sockOnClose    goja.Value
+	reqCtor        goja.Value
+	resCtor        goja.Value
+	emitFn         goja.Value // EventEmitter.prototype.emit
+	runMW          goja.Value
+	conns          map[uint64]*connEntry
+	reqObjects     map[uint64]*goja.Object
+	bufferFrom     goja.Callable
 	// stringifyFn is api.js's stringify; enc is the response encoder kept between responses (nil while in use)
 	stringifyFn   goja.Callable
 	enc           *jsonEncoder
@@ -99,11 +103,9 @@ type Worker struct {
 }
 
 type connEntry struct {
-	conn       Conn
-	obj        *goja.Object
-	onEvent    goja.Value
-	onResponse goja.Value
-	ready      bool
+	conn  Conn
+	obj   *goja.Object
+	ready bool
 }
 
 // Middleware kinds.
@@ -178,7 +180,16 @@ func (w *Worker) setup(vm *goja.Runtime) error {
 		return fmt.Errorf("jsapi: build api: %w", err)
 	}
 	w.api = apiVal.ToObject(vm)
-	w.socketCtor = w.api.Get("SCSocket")
+	ctor, ok := w.api.Get("SCSocket").(*goja.Object)
+	if !ok {
+		return errors.New("jsapi: api.js has no SCSocket")
+	}
+	if w.socketProto, ok = ctor.Get("prototype").(*goja.Object); !ok {
+		return errors.New("jsapi: SCSocket has no prototype")
+	}
+	w.sockOnEvent = w.socketProto.Get("_onEvent")
+	w.sockOnResponse = w.socketProto.Get("_onResponse")
+	w.sockOnClose = w.socketProto.Get("_onClose")
 	w.stringifyFn, _ = goja.AssertFunction(w.api.Get("stringify"))
 	if ctor, ok := w.api.Get("Response").(*goja.Object); ok {
 		w.responseProto, _ = ctor.Get("prototype").(*goja.Object)

@@ -158,36 +158,50 @@
     next();
   };
 
-  // handshake(which) builds the socket's 'cookie' or 'request' object from the handshake request on first use.
-  function SCSocket(server, handle, id, ssid, address, clientAddress, handshake) {
-    EventEmitter.call(this);
-    this.server = server;
+  // A socket's only own property at first is its handle: an idle socket is one small object. Everything else lives
+  // on the prototype. id, ssid, address and clientAddress are read from the Go side while the connection is open
+  // and from the snapshot function _onClose receives afterwards; cookie, request, session and global are built on
+  // first use and then kept as own properties; the pending acks table and EventEmitter's _events are created on
+  // first use. Assigning any of these properties gives the socket an ordinary own property, as before.
+  function SCSocket(handle) {
     this._handle = handle;
-    this.id = id;
-    this.ssid = ssid;
-    this.address = address;
-    if (clientAddress) this.clientAddress = clientAddress;
-    this._handshake = handshake;
-    this.session = new Session(ssid, id);
-    this.global = globalFor(id);
-    this.readyState = 'open';
-    this._pending = Object.create(null); // cid -> {cb, timer, event}
   }
   inherits(SCSocket, EventEmitter);
-  function lazyHandshakeProperty(name) {
-    var key = '_' + name;
+  SCSocket.prototype.readyState = 'open';
+  function socketInfo(socket, which) {
+    var closed = socket._closed;
+    return closed === undefined ? native.scInfo(socket._handle, which) : closed(which);
+  }
+  function ownValue(obj, name, v) {
+    Object.defineProperty(obj, name, { value: v, writable: true, enumerable: true, configurable: true });
+  }
+  function socketProperty(name, get) {
     Object.defineProperty(SCSocket.prototype, name, {
       configurable: true,
       enumerable: true,
-      get: function () {
-        if (!Object.prototype.hasOwnProperty.call(this, key)) this[key] = this._handshake(name);
-        return this[key];
-      },
-      set: function (v) { this[key] = v; }
+      get: get,
+      set: function (v) { ownValue(this, name, v); }
     });
   }
-  lazyHandshakeProperty('cookie');
-  lazyHandshakeProperty('request');
+  function infoProperty(name) {
+    socketProperty(name, function () { return socketInfo(this, name); });
+  }
+  function builtProperty(name, build) {
+    socketProperty(name, function () {
+      var v = build(this);
+      ownValue(this, name, v);
+      return v;
+    });
+  }
+  infoProperty('id');
+  infoProperty('ssid');
+  infoProperty('address');
+  infoProperty('clientAddress');
+  socketProperty('server', function () { return scServerRef; });
+  builtProperty('cookie', function (s) { return socketInfo(s, 'cookie'); });
+  builtProperty('request', function (s) { return socketInfo(s, 'request'); });
+  builtProperty('session', function (s) { return new Session(s.ssid, s.id); });
+  builtProperty('global', function (s) { return globalFor(s.id); });
   Object.defineProperty(SCSocket.prototype, 'transport', {
     get: function () { return { name: native.transport(this._handle) }; }
   });
@@ -200,13 +214,14 @@
     var json = stringify(data);
     var cid = native.scEmit(this._handle, String(event), json);
     if (typeof cb === 'function' && cid > 0) {
-      var self = this;
       var ev = { event: String(event), data: data, cid: cid };
+      var pending = this._pending;
+      if (pending === undefined) pending = this._pending = Object.create(null); // cid -> {cb, timer}
       var timer = setTimeout(function () {
-        delete self._pending[cid];
+        delete pending[cid];
         cb(new Error("Event response for '" + event + "' timed out"), ev);
       }, this.server.ackTimeout);
-      this._pending[cid] = { cb: cb, timer: timer };
+      pending[cid] = { cb: cb, timer: timer };
     }
     return true;
   };
@@ -279,20 +294,24 @@
     server.emit('notice', err);
   }
   SCSocket.prototype._onResponse = function (cid, errJSON, dataJSON) {
-    var p = this._pending[cid];
+    var pending = this._pending;
+    var p = pending === undefined ? undefined : pending[cid];
     if (!p) return;
-    delete this._pending[cid];
+    delete pending[cid];
     clearTimeout(p.timer);
     var err = errJSON === '' ? null : JSON.parse(errJSON);
     var data = dataJSON === '' ? undefined : JSON.parse(dataJSON);
     p.cb(err, data);
   };
-  SCSocket.prototype._onClose = function (reason) {
+  // closed(which) answers the socket's info getters from now on (the Go side no longer knows the handle).
+  SCSocket.prototype._onClose = function (reason, closed) {
+    this._closed = closed;
     this.readyState = 'closed';
-    for (var cid in this._pending) {
-      clearTimeout(this._pending[cid].timer);
+    var pending = this._pending;
+    if (pending !== undefined) {
+      for (var cid in pending) clearTimeout(pending[cid].timer);
+      this._pending = undefined;
     }
-    this._pending = Object.create(null);
     emitLocal.call(this, 'close', reason);
     emitLocal.call(this, 'disconnect', this);
   };
