@@ -118,13 +118,20 @@ func indexOf(s string) (int, bool) {
 }
 
 // node is a map level of the store. Numeric keys live in nums (sorted by index), other keys in insertion order,
-// which is how JavaScript enumerates an object's own keys.
+// which is how JavaScript enumerates an object's own keys. A node with at most smallNodeKeys other keys keeps their
+// values in small (same index as keys) and has no map: most levels (a session, its __meta, its sockets) hold one
+// or two keys, and a Go map costs several hundred bytes even empty. A larger node indexes them in vals (small is
+// then nil).
 type node struct {
-	arr  bool // created from an array (set with an array value, add, concat)
-	nums []numEntry
-	keys []string
-	vals map[string]any
+	arr   bool // created from an array (set with an array value, add, concat)
+	nums  []numEntry
+	keys  []string
+	small []any
+	vals  map[string]any
 }
+
+// smallNodeKeys is the number of non-numeric keys up to which a node finds them by scanning keys.
+const smallNodeKeys = 8
 
 type numEntry struct {
 	idx int
@@ -133,7 +140,25 @@ type numEntry struct {
 
 // A stored value is nil (JSON null), bool, float64, string or *node.
 
-func newNode(arr bool) *node { return &node{arr: arr, vals: map[string]any{}} }
+func newNode(arr bool) *node { return &node{arr: arr} }
+
+// find is the index of the non-numeric key k in a small node's keys, or -1.
+func (n *node) find(k string) int {
+	for i, s := range n.keys {
+		if s == k {
+			return i
+		}
+	}
+	return -1
+}
+
+// valueAt is the value of keys[i].
+func (n *node) valueAt(i int) any {
+	if n.vals == nil {
+		return n.small[i]
+	}
+	return n.vals[n.keys[i]]
+}
 
 func (n *node) numPos(idx int) (int, bool) {
 	i := sort.Search(len(n.nums), func(i int) bool { return n.nums[i].idx >= idx })
@@ -144,6 +169,12 @@ func (n *node) get(k string) (any, bool) {
 	if idx, ok := indexOf(k); ok {
 		if i, found := n.numPos(idx); found {
 			return n.nums[i].val, true
+		}
+		return nil, false
+	}
+	if n.vals == nil {
+		if i := n.find(k); i >= 0 {
+			return n.small[i], true
 		}
 		return nil, false
 	}
@@ -163,6 +194,22 @@ func (n *node) put(k string, v any) {
 		n.nums[i] = numEntry{idx: idx, val: v}
 		return
 	}
+	if n.vals == nil {
+		if i := n.find(k); i >= 0 {
+			n.small[i] = v
+			return
+		}
+		if len(n.keys) < smallNodeKeys {
+			n.keys = append(n.keys, k)
+			n.small = append(n.small, v)
+			return
+		}
+		n.vals = make(map[string]any, len(n.keys)+1)
+		for i, s := range n.keys {
+			n.vals[s] = n.small[i]
+		}
+		n.small = nil
+	}
 	if _, ok := n.vals[k]; !ok {
 		n.keys = append(n.keys, k)
 	}
@@ -181,6 +228,18 @@ func (n *node) del(k string) (any, bool) {
 		for j := i; j < len(n.nums); j++ {
 			n.nums[j].idx--
 		}
+		return v, true
+	}
+	if n.vals == nil {
+		i := n.find(k)
+		if i < 0 {
+			return nil, false
+		}
+		v, last := n.small[i], len(n.keys)-1
+		copy(n.keys[i:], n.keys[i+1:])
+		copy(n.small[i:], n.small[i+1:])
+		n.keys[last], n.small[last] = "", nil // no stale references beyond the length
+		n.keys, n.small = n.keys[:last], n.small[:last]
 		return v, true
 	}
 	v, ok := n.vals[k]
@@ -269,7 +328,7 @@ func encodeValue(buf *bytes.Buffer, v any) {
 			buf.WriteString(`"` + strconv.Itoa(e.idx) + `":`)
 			encodeValue(buf, e.val)
 		}
-		for _, k := range t.keys {
+		for i, k := range t.keys {
 			if !first {
 				buf.WriteByte(',')
 			}
@@ -277,7 +336,7 @@ func encodeValue(buf *bytes.Buffer, v any) {
 			b, _ := json.Marshal(k)
 			buf.Write(b)
 			buf.WriteByte(':')
-			encodeValue(buf, t.vals[k])
+			encodeValue(buf, t.valueAt(i))
 		}
 		buf.WriteByte('}')
 	}
@@ -361,17 +420,14 @@ func truncate(s string) string {
 // Data is the nData-compatible data model (fleximap semantics, spec 4.1) with per-key expiry. It is not safe for
 // concurrent use; Store wraps it with a lock.
 type Data struct {
-	root   *node
-	expiry map[string]expiryEntry
-}
-
-type expiryEntry struct {
-	key Key
-	at  float64 // epoch seconds
+	root *node
+	// expiry maps the JSON text of a key chain (Key.String) to its absolute expiry in epoch seconds; Sweep parses
+	// the chain back, so an entry holds no second copy of the key.
+	expiry map[string]float64
 }
 
 // NewData returns an empty data model.
-func NewData() *Data { return &Data{root: newNode(false), expiry: map[string]expiryEntry{}} }
+func NewData() *Data { return &Data{root: newNode(false), expiry: map[string]float64{}} }
 
 // lookup walks key; ok is false when a level is missing or a scalar is in the way.
 func (d *Data) lookup(key Key) (any, bool) {
@@ -548,7 +604,7 @@ func (d *Data) Remove(key Key) json.RawMessage {
 // RemoveAll clears the store (expiry entries included).
 func (d *Data) RemoveAll() {
 	d.root = newNode(false)
-	d.expiry = map[string]expiryEntry{}
+	d.expiry = map[string]float64{}
 }
 
 // Pop removes the last numeric entry at key and returns it (fleximap >= 0.9.10 behaviour); nil when there is none.
@@ -725,7 +781,7 @@ func (d *Data) Expire(keys []Key, seconds, now float64) error {
 		return fmt.Errorf("%w: seconds %v", ErrBadArgument, seconds)
 	}
 	for _, k := range keys {
-		d.expiry[k.String()] = expiryEntry{key: append(Key(nil), k...), at: now + seconds}
+		d.expiry[k.String()] = now + seconds
 	}
 	return nil
 }
@@ -739,27 +795,33 @@ func (d *Data) Unexpire(keys []Key) {
 
 // GetExpiry returns the absolute expiry of key in epoch seconds.
 func (d *Data) GetExpiry(key Key) (float64, bool) {
-	e, ok := d.expiry[key.String()]
-	return e.at, ok
+	at, ok := d.expiry[key.String()]
+	return at, ok
 }
 
 // Sweep removes every key whose expiry is at or before now, earliest first, and returns how many expired.
 func (d *Data) Sweep(now float64) int {
-	var due []expiryEntry
-	for _, e := range d.expiry {
-		if e.at <= now {
-			due = append(due, e)
+	type dueKey struct {
+		key string
+		at  float64
+	}
+	var due []dueKey
+	for k, at := range d.expiry {
+		if at <= now {
+			due = append(due, dueKey{k, at})
 		}
 	}
 	sort.Slice(due, func(i, j int) bool {
 		if due[i].at != due[j].at {
 			return due[i].at < due[j].at
 		}
-		return due[i].key.String() < due[j].key.String()
+		return due[i].key < due[j].key
 	})
 	for _, e := range due {
-		delete(d.expiry, e.key.String())
-		d.Remove(e.key)
+		delete(d.expiry, e.key)
+		if k, err := ParseKey(json.RawMessage(e.key)); err == nil {
+			d.Remove(k)
+		}
 	}
 	return len(due)
 }
@@ -775,8 +837,8 @@ func (d *Data) MarshalJSON() ([]byte, error) {
 	s := snapshot{Data: encode(d.root)}
 	if len(d.expiry) > 0 {
 		s.Expiry = make(map[string]float64, len(d.expiry))
-		for k, e := range d.expiry {
-			s.Expiry[k] = e.at
+		for k, at := range d.expiry {
+			s.Expiry[k] = at
 		}
 	}
 	return json.Marshal(s)
@@ -805,7 +867,7 @@ func (d *Data) UnmarshalJSON(b []byte) error {
 		if err != nil {
 			return err
 		}
-		nd.expiry[ks] = expiryEntry{key: k, at: at}
+		nd.expiry[k.String()] = at
 	}
 	*d = *nd
 	return nil

@@ -3,6 +3,8 @@ package store
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -328,5 +330,65 @@ func TestRunBudgetIsErrRunBudget(t *testing.T) {
 	_, err := r.run(NewData(), `function () { while (true) {} }`, nil, nil)
 	if !errors.Is(err, ErrRunBudget) || !errors.Is(err, ErrRunException) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestNodeSizes checks small nodes (keys scanned) and large ones (indexed by a map) alike: insertion order,
+// updates in place, removal, and a node growing past smallNodeKeys.
+func TestNodeSizes(t *testing.T) {
+	for _, n := range []int{1, 3, smallNodeKeys, smallNodeKeys + 1, 3 * smallNodeKeys} {
+		d := NewData()
+		var want []string
+		for i := 0; i < n; i++ {
+			k := fmt.Sprintf("k%d", i)
+			if _, err := d.Set(Key{"m", k}, json.RawMessage(strconv.Itoa(i))); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, fmt.Sprintf("%q:%d", k, i))
+		}
+		if _, err := d.Set(Key{"m", "k0"}, json.RawMessage(`"new"`)); err != nil {
+			t.Fatal(err)
+		}
+		want[0] = `"k0":"new"`
+		if n > 1 {
+			if got := string(d.Remove(Key{"m", fmt.Sprintf("k%d", n-1)})); got != strconv.Itoa(n-1) {
+				t.Errorf("%d keys: removed %s", n, got)
+			}
+			want = want[:n-1]
+		}
+		if got, w := string(d.Get(Key{"m"})), "{"+strings.Join(want, ",")+"}"; got != w {
+			t.Errorf("%d keys: got %s, want %s", n, got, w)
+		}
+		if got := d.Count(Key{"m"}); got != len(want) {
+			t.Errorf("%d keys: count %d, want %d", n, got, len(want))
+		}
+		if !d.HasKey(Key{"m", "k0"}) || d.HasKey(Key{"m", fmt.Sprintf("k%d", n)}) || string(d.Get(Key{"m", "k0"})) != `"new"` {
+			t.Errorf("%d keys: HasKey/Get wrong", n)
+		}
+	}
+}
+
+// TestExpirySweepParsesKeys checks that swept keys (kept as their JSON text) are removed, numeric elements too.
+func TestExpirySweepParsesKeys(t *testing.T) {
+	d := NewData()
+	for _, k := range []Key{{"a", "b"}, {"n", "0"}, {"q", `"x"`}} {
+		if _, err := d.Set(k, json.RawMessage(`1`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.Expire([]Key{{"a", "b"}, {"n", "0"}, {"q", `"x"`}}, 1, 100); err != nil {
+		t.Fatal(err)
+	}
+	if at, ok := d.GetExpiry(Key{"n", "0"}); !ok || at != 101 {
+		t.Errorf("GetExpiry = %v %v", at, ok)
+	}
+	if n := d.Sweep(100.5); n != 0 {
+		t.Errorf("early sweep removed %d", n)
+	}
+	if n := d.Sweep(101); n != 3 {
+		t.Errorf("sweep removed %d, want 3", n)
+	}
+	if got := string(d.GetAll()); got != `{"a":{},"n":[],"q":{}}` && got != `{"a":{},"n":{},"q":{}}` {
+		t.Errorf("after sweep: %s", got)
 	}
 }

@@ -35,7 +35,9 @@ type Store struct {
 	run  *runner
 
 	subMu sync.RWMutex
-	subs  map[string]map[subscriber]struct{}
+	// subs lists each channel's subscribers (store connections and in-process engines: a handful per channel, so
+	// a slice, not a map per channel).
+	subs map[string][]subscriber
 
 	stopOnce sync.Once
 	stop     chan struct{}
@@ -53,7 +55,7 @@ func NewStore(opts StoreOptions) *Store {
 	s := &Store{
 		opts: opts,
 		data: NewData(),
-		subs: map[string]map[subscriber]struct{}{},
+		subs: map[string][]subscriber{},
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
 	}
@@ -179,23 +181,33 @@ func execData(d *Data, r *runner, req *Request, now float64) (json.RawMessage, e
 func (s *Store) subscribe(channel string, sub subscriber) {
 	s.subMu.Lock()
 	defer s.subMu.Unlock()
-	m := s.subs[channel]
-	if m == nil {
-		m = map[subscriber]struct{}{}
-		s.subs[channel] = m
+	list := s.subs[channel]
+	for _, x := range list {
+		if x == sub {
+			return
+		}
 	}
-	m[sub] = struct{}{}
+	s.subs[channel] = append(list, sub)
 }
 
 // unsubscribe removes sub from channel.
 func (s *Store) unsubscribe(channel string, sub subscriber) {
 	s.subMu.Lock()
 	defer s.subMu.Unlock()
-	if m := s.subs[channel]; m != nil {
-		delete(m, sub)
-		if len(m) == 0 {
-			delete(s.subs, channel)
+	list := s.subs[channel]
+	for i, x := range list {
+		if x != sub {
+			continue
 		}
+		if len(list) == 1 {
+			delete(s.subs, channel)
+			return
+		}
+		last := len(list) - 1
+		list[i] = list[last]
+		list[last] = nil
+		s.subs[channel] = list[:last]
+		return
 	}
 }
 
@@ -204,9 +216,9 @@ func (s *Store) unsubscribe(channel string, sub subscriber) {
 func (s *Store) Publish(channel string, msg json.RawMessage) int {
 	s.subMu.RLock()
 	defer s.subMu.RUnlock()
-	m := s.subs[channel]
-	for sub := range m {
+	list := s.subs[channel]
+	for _, sub := range list {
 		sub.deliver(channel, msg)
 	}
-	return len(m)
+	return len(list)
 }
