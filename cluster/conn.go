@@ -42,8 +42,9 @@ type conn struct {
 	cid       atomic.Int64
 	log       *slog.Logger
 
-	mu   sync.Mutex
-	subs map[string]struct{} // channels this socket subscribed to
+	mu     sync.Mutex
+	subs   map[string]struct{} // channels this socket subscribed to (made on the first subscribe)
+	closed bool                // OnClose ran: no more subscriptions
 
 	rpcMu sync.Mutex
 	rpc   map[string]time.Time // arrival of sampled events with a cid awaiting the JS response (metrics)
@@ -200,7 +201,7 @@ func (c *conn) OnClose(_ *engineio.Socket, reason string) {
 	}
 	c.mu.Lock()
 	subs := c.subs
-	c.subs = nil
+	c.subs, c.closed = nil, true
 	c.mu.Unlock()
 	for ch := range subs {
 		c.w.broker.unsubscribe(ch, c)
@@ -250,7 +251,7 @@ func (c *conn) subscribe(m scproto.Message) {
 		c.mu.Lock()
 		_, already := c.subs[ch]
 		n := len(c.subs)
-		closed := c.subs == nil
+		closed := c.closed
 		c.mu.Unlock()
 		if closed {
 			return
@@ -276,10 +277,13 @@ func (c *conn) subscribe(m scproto.Message) {
 			return
 		}
 		c.mu.Lock()
-		if c.subs == nil {
+		if c.closed {
 			c.mu.Unlock()
 			c.w.hub.release(ch)
 			return
+		}
+		if c.subs == nil {
+			c.subs = make(map[string]struct{}, 1)
 		}
 		c.subs[ch] = struct{}{}
 		c.mu.Unlock()

@@ -81,7 +81,7 @@ type hub struct {
 	mu       sync.Mutex
 	chans    map[string]*chanState
 	dirty    map[string]struct{}
-	sessions map[string]map[*conn]struct{}
+	sessions map[string][]*conn // local sockets by session id (usually one: a slice, not a map per session)
 	addrs    map[string]int
 	jsChan   map[string]int // JavaScript global.on interest
 	jsSess   map[string]int // JavaScript session.watch interest
@@ -101,7 +101,7 @@ func newHub(w *Worker, cfg WorkerConfig) *hub {
 		pub:      cfg.Public,
 		chans:    map[string]*chanState{},
 		dirty:    map[string]struct{}{},
-		sessions: map[string]map[*conn]struct{}{},
+		sessions: map[string][]*conn{},
 		addrs:    map[string]int{},
 		jsChan:   map[string]int{},
 		jsSess:   map[string]int{},
@@ -353,7 +353,7 @@ func (h *hub) deliver(channel string, msg json.RawMessage) {
 		h.mu.Lock()
 		set := h.sessions[ssid]
 		targets := make([]*conn, 0, len(set))
-		for c := range set {
+		for _, c := range set {
 			if c.id != env.X {
 				targets = append(targets, c)
 			}
@@ -474,12 +474,7 @@ func (h *hub) bindSession(c *conn) {
 		_ = h.priv.Expire(ctx, []store.Key{sessionRoot(c.ssid)}, h.w.opts.SessionTimeout.Seconds())
 	}
 	h.mu.Lock()
-	set := h.sessions[c.ssid]
-	if set == nil {
-		set = map[*conn]struct{}{}
-		h.sessions[c.ssid] = set
-	}
-	set[c] = struct{}{}
+	h.sessions[c.ssid] = append(h.sessions[c.ssid], c)
 	h.mu.Unlock()
 	if err := h.acquire(ctx, sessionChannelPrefix+c.ssid); err != nil {
 		c.log.Warn("session channel unavailable", "err", err)
@@ -491,14 +486,22 @@ func (h *hub) bindSession(c *conn) {
 // unbind undoes bindAddress and bindSession. It reports whether c was the last local socket of its session.
 func (h *hub) unbind(c *conn) (last bool) {
 	h.mu.Lock()
-	if set := h.sessions[c.ssid]; set != nil {
-		if _, ok := set[c]; ok {
-			delete(set, c)
-			if len(set) == 0 {
-				delete(h.sessions, c.ssid)
-				last = true
-			}
+	set := h.sessions[c.ssid]
+	for i, x := range set {
+		if x != c {
+			continue
 		}
+		if len(set) == 1 {
+			delete(h.sessions, c.ssid)
+			last = true
+			break
+		}
+		// deliver copies its targets under h.mu, so the slice may change in place
+		n := len(set) - 1
+		set[i] = set[n]
+		set[n] = nil
+		h.sessions[c.ssid] = set[:n]
+		break
 	}
 	if c.addrBound {
 		if n := h.addrs[c.limitAddr]; n <= 1 {
