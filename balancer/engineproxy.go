@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,6 +41,8 @@ type engineConn struct {
 	br   *bufio.Reader
 	bw   *bufio.Writer
 	used time.Time
+	head []byte   // scratch for a response head, reused
+	rh   respHead // the last response head (its fields slice is reused)
 }
 
 // enginePool is a target's idle connections, most recently used last.
@@ -153,31 +157,96 @@ func (b *Balancer) roundTrip(ec *engineConn, w http.ResponseWriter, r *http.Requ
 	if err := ec.bw.Flush(); err != nil {
 		return errors.Join(errEngineStale, err)
 	}
-	res, err := http.ReadResponse(ec.br, r)
+	var err error
+	ec.head, err = readRespHead(ec.br, &ec.rh, ec.head)
 	if err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
 			return errors.Join(errEngineStale, err)
 		}
 		return err
 	}
-	defer res.Body.Close()
-	h := w.Header()
-	for k, vv := range res.Header {
-		if !hopHeader(k) {
-			h[k] = vv
-		}
-	}
-	w.WriteHeader(res.StatusCode)
-	bp := tunnelBufs.Get().(*[]byte)
-	_, err = io.CopyBuffer(w, res.Body, *bp)
-	tunnelBufs.Put(bp)
-	if err != nil {
+	rh := &ec.rh
+	rh.copyFields(w.Header())
+	w.WriteHeader(rh.status)
+	if err := copyEngineBody(w, ec.br, rh); err != nil {
 		return errors.Join(errResponseStarted, err)
 	}
-	if res.Close || !stop() {
+	if rh.close || !stop() {
 		return errResponseStarted // done, but ec must not be reused
 	}
 	return nil
+}
+
+// copyEngineBody copies the body of the response whose head is rh from br
+// to w.
+func copyEngineBody(w io.Writer, br *bufio.Reader, rh *respHead) error {
+	switch rh.body {
+	case bodyNone:
+		return nil
+	case bodyLength:
+		if rh.length <= int64(br.Size()) {
+			// the usual small body: straight from the read buffer
+			p, err := br.Peek(int(rh.length))
+			if err != nil {
+				return err
+			}
+			if _, err := w.Write(p); err != nil {
+				return err
+			}
+			_, err = br.Discard(len(p))
+			return err
+		}
+		lr := &io.LimitedReader{R: br, N: rh.length}
+		if err := copyPooled(w, lr); err != nil {
+			return err
+		}
+		if lr.N > 0 {
+			return io.ErrUnexpectedEOF
+		}
+		return nil
+	case bodyChunked:
+		if err := copyPooled(w, httputil.NewChunkedReader(br)); err != nil {
+			return err
+		}
+		return skipTrailer(br)
+	default: // bodyClose
+		return copyPooled(w, br)
+	}
+}
+
+// skipTrailer reads a chunked body's trailer section up to and including
+// its final empty line (trailers are dropped, as before).
+func skipTrailer(br *bufio.Reader) error {
+	total, lineLen := 0, 0
+	for {
+		chunk, err := br.ReadSlice('\n')
+		total += len(chunk)
+		lineLen += len(chunk)
+		if total > engineMaxHead {
+			return errHeadTooLarge
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+		if lineLen == len(chunk) && (len(chunk) == 1 || len(chunk) == 2 && chunk[0] == '\r') {
+			return nil
+		}
+		lineLen = 0
+	}
+}
+
+// copyPooled copies src to w with a pooled buffer.
+func copyPooled(w io.Writer, src io.Reader) error {
+	bp := tunnelBufs.Get().(*[]byte)
+	_, err := io.CopyBuffer(w, src, *bp)
+	tunnelBufs.Put(bp)
+	return err
 }
 
 // writeEngineRequest writes r's head (as the ReverseProxy would send it)
@@ -185,7 +254,7 @@ func (b *Balancer) roundTrip(ec *engineConn, w http.ResponseWriter, r *http.Requ
 func writeEngineRequest(bw *bufio.Writer, r *http.Request, body []byte) {
 	bw.WriteString(r.Method)
 	bw.WriteByte(' ')
-	bw.WriteString(r.URL.RequestURI())
+	writeRequestURI(bw, r.URL)
 	bw.WriteString(" HTTP/1.1\r\nHost: ")
 	bw.WriteString(r.Host)
 	bw.WriteString("\r\n")
@@ -210,7 +279,11 @@ func writeEngineRequest(bw *bufio.Writer, r *http.Request, body []byte) {
 	} else {
 		bw.WriteString("\r\nX-Forwarded-Proto: http")
 	}
-	if p := localPort(r); p != "" {
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(*net.TCPAddr); ok {
+		var port [20]byte
+		bw.WriteString("\r\nX-Forwarded-Port: ")
+		bw.Write(strconv.AppendInt(port[:0], int64(a.Port), 10))
+	} else if p := localPort(r); p != "" {
 		bw.WriteString("\r\nX-Forwarded-Port: ")
 		bw.WriteString(p)
 	}
@@ -220,6 +293,23 @@ func writeEngineRequest(bw *bufio.Writer, r *http.Request, body []byte) {
 	}
 	bw.WriteString("\r\n\r\n")
 	bw.Write(body)
+}
+
+// writeRequestURI writes u.RequestURI() without building the string.
+func writeRequestURI(bw *bufio.Writer, u *url.URL) {
+	if u.Opaque != "" {
+		bw.WriteString(u.RequestURI())
+		return
+	}
+	p := u.EscapedPath()
+	if p == "" {
+		p = "/"
+	}
+	bw.WriteString(p)
+	if u.ForceQuery || u.RawQuery != "" {
+		bw.WriteByte('?')
+		bw.WriteString(u.RawQuery)
+	}
 }
 
 // hopHeader reports the hop-by-hop headers (RFC 9110 7.6.1) a proxy drops;
@@ -242,7 +332,9 @@ func forwardedHeader(k string) bool {
 // listedIn reports whether the Connection header values name k.
 func listedIn(conn []string, k string) bool {
 	for _, v := range conn {
-		for _, t := range strings.Split(v, ",") {
+		for v != "" {
+			var t string
+			t, v, _ = strings.Cut(v, ",")
 			if strings.EqualFold(strings.TrimSpace(t), k) {
 				return true
 			}
