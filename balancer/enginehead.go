@@ -13,6 +13,10 @@ import (
 // on the lean polling path.
 const engineMaxHead = 64 << 10
 
+// maxInformational bounds the 1xx responses skipped before the final one
+// (net/http's Transport allows 5 too).
+const maxInformational = 5
+
 // Errors of the response head reader. Every one of them is a response the
 // lean path does not forward; the client gets the balancer's error page.
 var (
@@ -51,12 +55,18 @@ type respHead struct {
 // readRespHead reads one response head from br into h (its fields slice is
 // reused). buf is scratch space for the head's bytes, returned for reuse.
 // Informational responses (1xx but 101) are skipped, as net/http's Transport
-// does. An EOF before the first byte is io.EOF; within the head,
-// io.ErrUnexpectedEOF.
+// does. An EOF before the first byte is io.EOF (the worker never answered);
+// anywhere later, io.ErrUnexpectedEOF.
 func readRespHead(br *bufio.Reader, h *respHead, buf []byte) ([]byte, error) {
-	for {
+	for informational := 0; ; informational++ {
+		if informational > maxInformational {
+			return buf, fmt.Errorf("%w: more than %d informational responses", errHeadMalformed, maxInformational)
+		}
 		var err error
 		buf, err = readHeadBytes(br, buf[:0])
+		if errors.Is(err, io.EOF) && informational > 0 {
+			err = io.ErrUnexpectedEOF // the worker had answered
+		}
 		if err != nil {
 			return buf, err
 		}

@@ -106,6 +106,8 @@ func TestReadRespHead(t *testing.T) {
 		{"101", "HTTP/1.1 101 Switching Protocols\r\n\r\n", 0, errHeadMalformed},
 		{"too large", "HTTP/1.1 200 OK\r\n" + strings.Repeat("X-A: "+long+"\r\n", 12) + "\r\n", 0, errHeadTooLarge},
 		{"empty status line", "\r\n", 0, errHeadMalformed},
+		{"EOF after a 100", "HTTP/1.1 100 Continue\r\n\r\n", 0, io.ErrUnexpectedEOF},
+		{"endless 1xx", strings.Repeat("HTTP/1.1 102 Processing\r\n\r\n", maxInformational+2), 0, errHeadMalformed},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -160,7 +160,9 @@ func (b *Balancer) roundTrip(ec *engineConn, w http.ResponseWriter, r *http.Requ
 	var err error
 	ec.head, err = readRespHead(ec.br, &ec.rh, ec.head)
 	if err != nil {
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
+		// only a connection that ended before any byte of an answer is
+		// stale: a partial answer means the worker had the request
+		if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
 			return errors.Join(errEngineStale, err)
 		}
 		return err
