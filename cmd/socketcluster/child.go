@@ -146,9 +146,13 @@ func runWorkerChild(ctx context.Context, ch *cluster.Child, log *slog.Logger, st
 // peak RSS (README "Start-up").
 const startupGCPercent = 400
 
-// raiseGCForStartup sets startupGCPercent unless GOGC is already higher or off; restore puts the base back
-// (before gctune.Run, which takes the percentage it finds as its base).
+// raiseGCForStartup sets startupGCPercent unless the user tuned the collector (GOGC or GOMEMLIMIT in the
+// environment) or GOGC is already higher or off; restore puts the base back (before gctune.Run, which takes
+// the percentage it finds as its base).
 func raiseGCForStartup() (restore func()) {
+	if gctune.UserTuned(os.Getenv) {
+		return func() {}
+	}
 	base := debug.SetGCPercent(startupGCPercent)
 	if base < 0 || base >= startupGCPercent {
 		debug.SetGCPercent(base)
