@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -326,4 +327,63 @@ func TestEngineProxyFraming(t *testing.T) {
 			t.Fatalf("%d %s: worker saw %d connections, want %d", i, tc.path, n, tc.conns)
 		}
 	}
+}
+
+func TestWriteUint(t *testing.T) {
+	for _, n := range []int{0, 7, 10, 99, 100, 65535, 1 << 40} {
+		var b strings.Builder
+		bw := bufio.NewWriter(&b)
+		writeUint(bw, n)
+		_ = bw.Flush()
+		if want := strconv.Itoa(n); b.String() != want {
+			t.Fatalf("writeUint(%d) = %q", n, b.String())
+		}
+	}
+}
+
+// BenchmarkRespHead reads a typical engine.io polling response head and body
+// with readRespHead and, for comparison, http.ReadResponse.
+func BenchmarkRespHead(b *testing.B) {
+	const resp = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain; charset=UTF-8\r\n" +
+		"Date: Wed, 25 Nov 2026 01:00:00 GMT\r\nSet-Cookie: io=abc; Path=/; HttpOnly\r\n\r\nok"
+	src := strings.NewReader("")
+	br := bufio.NewReaderSize(src, engineBufSize)
+	b.Run("readRespHead", func(b *testing.B) {
+		b.ReportAllocs()
+		var h respHead
+		var buf []byte
+		for i := 0; i < b.N; i++ {
+			src.Reset(resp)
+			br.Reset(src)
+			var err error
+			if buf, err = readRespHead(br, &h, buf); err != nil {
+				b.Fatal(err)
+			}
+			hdr := make(http.Header, 8)
+			h.copyFields(hdr)
+			if err := copyEngineBody(io.Discard, br, &h); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("ReadResponse", func(b *testing.B) {
+		b.ReportAllocs()
+		req := &http.Request{Method: http.MethodGet}
+		for i := 0; i < b.N; i++ {
+			src.Reset(resp)
+			br.Reset(src)
+			res, err := http.ReadResponse(br, req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			hdr := make(http.Header, 8)
+			for k, vv := range res.Header {
+				if !hopHeader(k) {
+					hdr[k] = vv
+				}
+			}
+			_, _ = io.Copy(io.Discard, res.Body)
+			_ = res.Body.Close()
+		}
+	})
 }

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -149,10 +148,15 @@ var errResponseStarted = errors.New("worker connection failed during the respons
 // roundTrip sends r to the worker on ec and copies the response to w. A nil
 // error means ec may be reused.
 func (b *Balancer) roundTrip(ec *engineConn, w http.ResponseWriter, r *http.Request, body []byte) error {
-	// a client that goes away aborts the worker connection (a long poll
-	// would hold it for a ping interval)
-	stop := context.AfterFunc(r.Context(), func() { _ = ec.c.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	// a client that goes away during a GET (a long poll, which would hold
+	// the worker connection for a ping interval) aborts the worker
+	// connection; a worker answers POSTs at once, so they skip the hook's
+	// allocations
+	stop := stopped
+	if r.Method == http.MethodGet {
+		stop = context.AfterFunc(r.Context(), func() { _ = ec.c.SetDeadline(time.Unix(1, 0)) })
+		defer stop()
+	}
 	writeEngineRequest(ec.bw, r, body)
 	if err := ec.bw.Flush(); err != nil {
 		return errors.Join(errEngineStale, err)
@@ -178,6 +182,10 @@ func (b *Balancer) roundTrip(ec *engineConn, w http.ResponseWriter, r *http.Requ
 	}
 	return nil
 }
+
+// stopped stands for a context.AfterFunc stop function of a hook never
+// registered: it reports that the hook did not run.
+func stopped() bool { return true }
 
 // copyEngineBody copies the body of the response whose head is rh from br
 // to w.
@@ -281,20 +289,27 @@ func writeEngineRequest(bw *bufio.Writer, r *http.Request, body []byte) {
 	} else {
 		bw.WriteString("\r\nX-Forwarded-Proto: http")
 	}
-	if a, ok := r.Context().Value(http.LocalAddrContextKey).(*net.TCPAddr); ok {
-		var port [20]byte
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(*net.TCPAddr); ok && a.Port >= 0 {
 		bw.WriteString("\r\nX-Forwarded-Port: ")
-		bw.Write(strconv.AppendInt(port[:0], int64(a.Port), 10))
+		writeUint(bw, a.Port)
 	} else if p := localPort(r); p != "" {
 		bw.WriteString("\r\nX-Forwarded-Port: ")
 		bw.WriteString(p)
 	}
 	if len(body) > 0 || r.Method == http.MethodPost {
 		bw.WriteString("\r\nContent-Length: ")
-		bw.WriteString(strconv.Itoa(len(body)))
+		writeUint(bw, len(body))
 	}
 	bw.WriteString("\r\n\r\n")
 	bw.Write(body)
+}
+
+// writeUint writes n >= 0 in decimal without allocating.
+func writeUint(bw *bufio.Writer, n int) {
+	if n >= 10 {
+		writeUint(bw, n/10)
+	}
+	_ = bw.WriteByte(byte('0' + n%10))
 }
 
 // writeRequestURI writes u.RequestURI() without building the string.
