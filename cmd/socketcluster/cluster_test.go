@@ -709,11 +709,16 @@ func TestClusterMasterKill9(t *testing.T) {
 	<-tc.done
 	waitUntil(t, clusterStopWait, "every child gone", func() bool { return len(tc.procs()) == 0 })
 	t.Logf("master kill -9: children gone after %v", time.Since(start))
-	l, err := net.Listen("tcp", tc.addr)
-	if err != nil {
-		t.Fatalf("port still held: %v", err)
-	}
-	l.Close()
+	// A child that is exiting has already lost its environ (procs no longer sees it) a moment before the
+	// kernel closes its descriptors, so the port is polled for too.
+	waitUntil(t, clusterStopWait, "the port free", func() bool {
+		l, err := net.Listen("tcp", tc.addr)
+		if err != nil {
+			return false
+		}
+		l.Close()
+		return true
+	})
 }
 
 func freePorts(t *testing.T, n int) []int {

@@ -92,8 +92,11 @@ func TestMasterMetricsEveryProcess(t *testing.T) {
 	url := tc.metricsURL(t)
 	addrs := tc.workerAddrs(t, 2)
 	var fams []*dto.MetricFamily
-	waitUntil(t, clusterStartWait, "every child up", func() bool {
+	waitUntil(t, clusterStartWait, "every child up and the balancer's table complete", func() bool {
 		fams = scrape(t, url)
+		if v, _ := value(fams, "socketcluster_balancer_workers", proc("balancer", 0)); v != 2 {
+			return false // the balancer can be up before the master sent it both workers
+		}
 		for _, p := range []map[string]string{proc("worker", 0), proc("worker", 1), proc("balancer", 0), proc("store", 0)} {
 			if v, _ := value(fams, "socketcluster_up", p); v != 1 {
 				return false
