@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"strconv"
 	"sync/atomic"
 	"testing"
 )
@@ -91,4 +92,36 @@ func BenchmarkRedisPublish(b *testing.B) {
 		return pub.rdb.PubSubNumSub(ctx, "sc:ch:bench").Val()["sc:ch:bench"] == 1
 	})
 	benchPublish(b, pub, &got)
+}
+
+// BenchmarkSessionRecordHeap stores what a worker writes for each new socket (the session's socket record with the
+// session's expiry, spec 4.2) b.N times and reports the live heap each adds (heap-B/record, after a GC).
+func BenchmarkSessionRecordHeap(b *testing.B) {
+	d := NewData()
+	keys := make([]Key, b.N)
+	for i := range keys {
+		id := "host_0_" + strconv.Itoa(40000+i) + "_false_" + strconv.Itoa(1e9+i)
+		keys[i] = Key{"__iocl", "sed", id, "__meta", "sockets", id}
+	}
+	heap := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	h0 := heap()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := d.Set(keys[i], json.RawMessage(`1`)); err != nil {
+			b.Fatal(err)
+		}
+		if err := d.Expire([]Key{keys[i][:3]}, 60, 1e9); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	keys = nil
+	h1 := heap()
+	b.ReportMetric(float64(int64(h1)-int64(h0))/float64(b.N), "heap-B/record")
+	runtime.KeepAlive(d)
 }

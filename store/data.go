@@ -117,20 +117,19 @@ func indexOf(s string) (int, bool) {
 	return n, true
 }
 
-// node is a map level of the store. Numeric keys live in nums (sorted by index), other keys in insertion order,
-// which is how JavaScript enumerates an object's own keys. A node with at most smallNodeKeys other keys keeps their
-// values in small (same index as keys) and has no map: most levels (a session, its __meta, its sockets) hold one
-// or two keys, and a Go map costs several hundred bytes even empty. A larger node indexes them in vals (small is
-// then nil).
+// node is a map level of the store. Numeric keys live in nums (sorted by index), other keys in ents in insertion
+// order, which is how JavaScript enumerates an object's own keys. A node with at most smallNodeKeys other keys
+// keeps their values in ents and has no map: most levels (a session, its __meta, its sockets) hold one or two keys,
+// and a Go map costs several hundred bytes even empty. A larger node keeps the values in vals, indexed by key (the
+// val of its ents is then unused).
 type node struct {
-	arr   bool // created from an array (set with an array value, add, concat)
-	nums  []numEntry
-	keys  []string
-	small []any
-	vals  map[string]any
+	arr  bool // created from an array (set with an array value, add, concat)
+	nums []numEntry
+	ents []entry
+	vals map[string]any
 }
 
-// smallNodeKeys is the number of non-numeric keys up to which a node finds them by scanning keys.
+// smallNodeKeys is the number of non-numeric keys up to which a node finds them by scanning ents.
 const smallNodeKeys = 8
 
 type numEntry struct {
@@ -138,26 +137,31 @@ type numEntry struct {
 	val any
 }
 
+type entry struct {
+	key string
+	val any // unused when the node has vals
+}
+
 // A stored value is nil (JSON null), bool, float64, string or *node.
 
 func newNode(arr bool) *node { return &node{arr: arr} }
 
-// find is the index of the non-numeric key k in a small node's keys, or -1.
+// find is the index of the non-numeric key k in ents, or -1.
 func (n *node) find(k string) int {
-	for i, s := range n.keys {
-		if s == k {
+	for i := range n.ents {
+		if n.ents[i].key == k {
 			return i
 		}
 	}
 	return -1
 }
 
-// valueAt is the value of keys[i].
+// valueAt is the value of ents[i].
 func (n *node) valueAt(i int) any {
 	if n.vals == nil {
-		return n.small[i]
+		return n.ents[i].val
 	}
-	return n.vals[n.keys[i]]
+	return n.vals[n.ents[i].key]
 }
 
 func (n *node) numPos(idx int) (int, bool) {
@@ -174,7 +178,7 @@ func (n *node) get(k string) (any, bool) {
 	}
 	if n.vals == nil {
 		if i := n.find(k); i >= 0 {
-			return n.small[i], true
+			return n.ents[i].val, true
 		}
 		return nil, false
 	}
@@ -196,22 +200,21 @@ func (n *node) put(k string, v any) {
 	}
 	if n.vals == nil {
 		if i := n.find(k); i >= 0 {
-			n.small[i] = v
+			n.ents[i].val = v
 			return
 		}
-		if len(n.keys) < smallNodeKeys {
-			n.keys = append(n.keys, k)
-			n.small = append(n.small, v)
+		if len(n.ents) < smallNodeKeys {
+			n.ents = append(n.ents, entry{key: k, val: v})
 			return
 		}
-		n.vals = make(map[string]any, len(n.keys)+1)
-		for i, s := range n.keys {
-			n.vals[s] = n.small[i]
+		n.vals = make(map[string]any, len(n.ents)+1)
+		for i := range n.ents {
+			n.vals[n.ents[i].key] = n.ents[i].val
+			n.ents[i].val = nil
 		}
-		n.small = nil
 	}
 	if _, ok := n.vals[k]; !ok {
-		n.keys = append(n.keys, k)
+		n.ents = append(n.ents, entry{key: k})
 	}
 	n.vals[k] = v
 }
@@ -230,33 +233,29 @@ func (n *node) del(k string) (any, bool) {
 		}
 		return v, true
 	}
+	var v any
+	i := -1
 	if n.vals == nil {
-		i := n.find(k)
-		if i < 0 {
+		if i = n.find(k); i < 0 {
 			return nil, false
 		}
-		v, last := n.small[i], len(n.keys)-1
-		copy(n.keys[i:], n.keys[i+1:])
-		copy(n.small[i:], n.small[i+1:])
-		n.keys[last], n.small[last] = "", nil // no stale references beyond the length
-		n.keys, n.small = n.keys[:last], n.small[:last]
-		return v, true
-	}
-	v, ok := n.vals[k]
-	if !ok {
-		return nil, false
-	}
-	delete(n.vals, k)
-	for i, s := range n.keys {
-		if s == k {
-			n.keys = append(n.keys[:i], n.keys[i+1:]...)
-			break
+		v = n.ents[i].val
+	} else {
+		var ok bool
+		if v, ok = n.vals[k]; !ok {
+			return nil, false
 		}
+		delete(n.vals, k)
+		i = n.find(k)
 	}
+	last := len(n.ents) - 1
+	copy(n.ents[i:], n.ents[i+1:])
+	n.ents[last] = entry{} // no stale references beyond the length
+	n.ents = n.ents[:last]
 	return v, true
 }
 
-func (n *node) length() int { return len(n.nums) + len(n.keys) }
+func (n *node) length() int { return len(n.nums) + len(n.ents) }
 
 func (n *node) nextIndex() int {
 	if len(n.nums) == 0 {
@@ -267,7 +266,7 @@ func (n *node) nextIndex() int {
 
 // isArray reports whether the node is shown as a JSON array: created from an array, keys exactly 0..n-1.
 func (n *node) isArray() bool {
-	if !n.arr || len(n.keys) > 0 {
+	if !n.arr || len(n.ents) > 0 {
 		return false
 	}
 	return len(n.nums) == 0 || n.nums[len(n.nums)-1].idx == len(n.nums)-1
@@ -279,7 +278,10 @@ func (n *node) entryKeys() []string {
 	for _, e := range n.nums {
 		out = append(out, strconv.Itoa(e.idx))
 	}
-	return append(out, n.keys...)
+	for i := range n.ents {
+		out = append(out, n.ents[i].key)
+	}
+	return out
 }
 
 // encodeValue appends the JSON of v.
@@ -328,12 +330,12 @@ func encodeValue(buf *bytes.Buffer, v any) {
 			buf.WriteString(`"` + strconv.Itoa(e.idx) + `":`)
 			encodeValue(buf, e.val)
 		}
-		for i, k := range t.keys {
+		for i := range t.ents {
 			if !first {
 				buf.WriteByte(',')
 			}
 			first = false
-			b, _ := json.Marshal(k)
+			b, _ := json.Marshal(t.ents[i].key)
 			buf.Write(b)
 			buf.WriteByte(':')
 			encodeValue(buf, t.valueAt(i))

@@ -356,6 +356,18 @@ func TestNodeSizes(t *testing.T) {
 			}
 			want = want[:n-1]
 		}
+		if n > 2 { // from the middle, then back at the end
+			if got := string(d.Remove(Key{"m", "k1"})); got != "1" {
+				t.Errorf("%d keys: removed k1 = %s", n, got)
+			}
+			if _, err := d.Set(Key{"m", "k1"}, json.RawMessage(`true`)); err != nil {
+				t.Fatal(err)
+			}
+			want = append(append(want[:1], want[2:]...), `"k1":true`)
+		}
+		if got := d.Remove(Key{"m", "missing"}); got != nil {
+			t.Errorf("%d keys: removing a missing key gave %s", n, got)
+		}
 		if got, w := string(d.Get(Key{"m"})), "{"+strings.Join(want, ",")+"}"; got != w {
 			t.Errorf("%d keys: got %s, want %s", n, got, w)
 		}
