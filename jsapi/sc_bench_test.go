@@ -6,9 +6,13 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dop251/goja"
 
 	jsrt "github.com/socketcluster-go/socketcluster/runtime"
 )
@@ -75,4 +79,59 @@ func BenchmarkEventDispatch(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+}
+
+// idConn is a benchConn with its own socket id (scServer.clients is keyed by it).
+type idConn struct {
+	benchConn
+	id string
+}
+
+func (c *idConn) ID() string { return c.id }
+
+// BenchmarkIdleSocketHeap opens b.N sockets on the echo controller (each gets its 'echo' listener) and reports the
+// live heap each one adds (heap-B/socket, after a GC): the JavaScript socket and its Go bookkeeping in this package.
+func BenchmarkIdleSocketHeap(b *testing.B) {
+	dir, _ := filepath.Abs("testdata")
+	loop, err := jsrt.New(jsrt.Options{AppDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	loop.Start()
+	b.Cleanup(func() { _ = loop.Stop(context.Background()) })
+	w, err := New(Config{Loop: loop, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := w.Run(filepath.Join(dir, "echo.js")); err != nil {
+		b.Fatal(err)
+	}
+	conns := make([]*idConn, b.N)
+	for i := range conns {
+		conns[i] = &idConn{id: "socket-" + strconv.Itoa(i)}
+	}
+	heap := func() uint64 {
+		if err := w.submitWait(func(*goja.Runtime) {}); err != nil { // every Open and Ready ran
+			b.Fatal(err)
+		}
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	h0 := heap()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		h := w.NewHandle()
+		if err := w.Open(h, conns[i]); err != nil {
+			b.Fatal(err)
+		}
+		if err := w.Ready(h); err != nil {
+			b.Fatal(err)
+		}
+	}
+	h1 := heap()
+	b.StopTimer()
+	b.ReportMetric(float64(int64(h1)-int64(h0))/float64(b.N), "heap-B/socket")
+	runtime.KeepAlive(conns)
 }
