@@ -112,6 +112,9 @@ func (c *conn) rpcDone(cid string) {
 	if ok {
 		delete(c.rpc, cid)
 		c.rpcPending.Add(-1)
+		if len(c.rpc) == 0 {
+			c.rpc = nil // an idle socket holds no map (a Go map keeps its buckets when emptied)
+		}
 	}
 	c.rpcMu.Unlock()
 	if ok {
@@ -312,6 +315,9 @@ func (c *conn) unsubscribe(m scproto.Message) {
 			delete(c.subs, ch)
 			removed = append(removed, ch)
 		}
+	}
+	if len(c.subs) == 0 {
+		c.subs = nil // made again by the next subscribe
 	}
 	c.mu.Unlock()
 	for _, ch := range removed {
