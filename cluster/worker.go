@@ -436,7 +436,7 @@ func unescapeJS(s string) string {
 // (cid 1), the JavaScript socket. A failed bind sends fail and closes.
 func (w *Worker) onConnection(s *engineio.Socket) {
 	r := s.Request()
-	c := &conn{w: w, sock: s, id: s.ID(), subs: make(map[string]struct{})}
+	c := &conn{w: w, sock: s, id: s.ID()} // subs is made on the first subscribe
 	c.client = forwardedFor(r)
 	c.addr = c.client
 	if c.addr == "" {
