@@ -64,23 +64,25 @@ func (d *dialer) dial(ctx context.Context, polling bool, fn onMessage) (client, 
 	if polling {
 		return dialPoll(ctx, d.hc, d.pollURL, fn)
 	}
-	return dialWS(ctx, d.wsURL, d.engineio, fn)
+	return dialWS(ctx, d.wsURL, nil, d.engineio, fn)
 }
 
 // wsClient is an engine.io WebSocket (or a raw baseline WebSocket).
 type wsClient struct {
 	ws       *websocket.Conn
 	engineio bool
+	sid      string // the engine.io session id (the SC socket id); "" for the baseline
 	mu       sync.Mutex
 	closed   chan struct{}
 }
 
 var wsDialer = websocket.Dialer{HandshakeTimeout: connectWait}
 
-func dialWS(ctx context.Context, url string, eio bool, fn onMessage) (*wsClient, error) {
+// dialWS opens a WebSocket client (with the request headers hdr, may be nil) and waits for the connect event.
+func dialWS(ctx context.Context, url string, hdr http.Header, eio bool, fn onMessage) (*wsClient, error) {
 	ctx, cancel := context.WithTimeout(ctx, connectWait)
 	defer cancel()
-	ws, _, err := wsDialer.DialContext(ctx, url, nil)
+	ws, _, err := wsDialer.DialContext(ctx, url, hdr)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrHandshake, err)
 	}
@@ -92,10 +94,19 @@ func dialWS(ctx context.Context, url string, eio bool, fn onMessage) (*wsClient,
 			ws.Close()
 			return nil, fmt.Errorf("%w: %v", ErrHandshake, err)
 		}
-		if p, err := engineio.DecodePacketWS(mt, b); err != nil || p.Type != engineio.Open {
+		p, err := engineio.DecodePacketWS(mt, b)
+		if err != nil || p.Type != engineio.Open {
 			ws.Close()
 			return nil, fmt.Errorf("%w: first packet %q", ErrHandshake, b)
 		}
+		var open struct {
+			SID string `json:"sid"`
+		}
+		if json.Unmarshal([]byte(p.Data), &open) != nil || open.SID == "" {
+			ws.Close()
+			return nil, fmt.Errorf("%w: open packet without a sid: %q", ErrHandshake, b)
+		}
+		c.sid = open.SID
 	}
 	for {
 		m, err := c.read()

@@ -3,7 +3,8 @@
 // already running on loopback (--url), and to a minimal gorilla/websocket baseline server (same JSON envelopes, no
 // engine.io, no JavaScript) run in the same invocation, so that every figure is also a ratio to that floor.
 //
-// Scenarios: echo (closed-loop emit-with-ack), fanout (one publisher, S subscribers), conns (a WebSocket
+// Scenarios: echo (closed-loop emit-with-ack), fanout (one publisher, S subscribers), sessfanout (socket.session.emit
+// to one session whose sockets are on two workers; session.go), conns (a WebSocket
 // connection storm then idle RSS), pollconns (the same with long-polling clients), pollecho (echo over polling),
 // and, on request only, startup (exec to the first 200 of the compat Express app, against Node; startup.go).
 // Server CPU and RSS are summed over the server's whole process tree from /proc. Only loopback targets are
@@ -37,7 +38,7 @@ const (
 	DefaultDuration         = 3 * time.Second
 	DefaultWarmup           = 500 * time.Millisecond
 	DefaultSettle           = 2 * time.Second
-	DefaultScenarios        = "echo,fanout,conns,pollconns,pollecho"
+	DefaultScenarios        = "echo,fanout,sessfanout,conns,pollconns,pollecho"
 
 	// Upper bounds of the flags (the bench must stop by itself and stay within one machine).
 	maxClients  = 20000
@@ -62,6 +63,7 @@ type config struct {
 	clients          int
 	pollClients      int
 	subscribers      int
+	sessionSockets   int
 	rate             int
 	conns            int
 	pollConns        int
@@ -87,11 +89,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.url, "url", "", "target a running server instead, e.g. ws://127.0.0.1:8000/socketcluster/ (loopback only)")
 	fs.IntVar(&c.serverPID, "server-pid", 0, "with --url: the server's master pid, for CPU and RSS figures")
 	fs.BoolVar(&c.baseline, "baseline", true, "also measure the built-in gorilla/websocket baseline and report ratios")
-	scen := fs.String("scenarios", DefaultScenarios, "comma list of echo, fanout, conns, pollconns, pollecho, startup")
+	scen := fs.String("scenarios", DefaultScenarios, "comma list of echo, fanout, sessfanout, conns, pollconns, pollecho, startup")
 	fs.IntVar(&c.clients, "clients", DefaultClients, "echo: WebSocket clients in closed loop")
 	fs.IntVar(&c.pollClients, "poll-clients", DefaultPollClients, "pollecho: polling clients in closed loop")
 	fs.IntVar(&c.subscribers, "subscribers", DefaultSubscribers, "fanout: subscribers of the channel")
-	fs.IntVar(&c.rate, "rate", DefaultRate, "fanout: publishes per second")
+	fs.IntVar(&c.sessionSockets, "session-sockets", DefaultSessionSockets, "sessfanout: sockets of the session (spread over at least 2 workers)")
+	fs.IntVar(&c.rate, "rate", DefaultRate, "fanout and sessfanout: publishes (session emits) per second")
 	fs.IntVar(&c.conns, "conns", DefaultConns, "conns: WebSocket connections in the storm")
 	fs.IntVar(&c.pollConns, "poll-conns", DefaultPollConns, "pollconns: polling clients in the storm")
 	fs.IntVar(&c.stormConcurrency, "storm-concurrency", DefaultStormConcurrency, "handshakes in flight during a storm")
@@ -144,7 +147,7 @@ func (c *config) validate() error {
 	if err := c.startup.validate(); err != nil {
 		return err
 	}
-	for _, n := range []int{c.clients, c.pollClients, c.subscribers, c.conns, c.pollConns} {
+	for _, n := range []int{c.clients, c.pollClients, c.subscribers, c.sessionSockets, c.conns, c.pollConns} {
 		if n < 1 || n > maxClients {
 			return fmt.Errorf("%w: client counts must be 1..%d", ErrUsage, maxClients)
 		}
@@ -207,7 +210,7 @@ func raiseFileLimit() {
 // baselineScenario is the baseline scenario a server scenario is compared with (the baseline has no polling:
 // polling figures are compared with the WebSocket floor, which is what the polling target asks).
 var baselineScenario = map[string]string{
-	"echo-ws": "echo-ws", "echo-polling": "echo-ws", "fanout": "fanout",
+	"echo-ws": "echo-ws", "echo-polling": "echo-ws", "fanout": "fanout", "session-fanout": "session-fanout",
 	"conns-ws": "conns-ws", "conns-polling": "conns-ws",
 }
 
@@ -283,8 +286,13 @@ func runOne(ctx context.Context, cfg config, scenario string, base bool, progres
 		if cfg.serverArgs != "" {
 			extra = strings.Fields(cfg.serverArgs)
 		}
-		t, err = startServer(ctx, serverConfig{bin: cfg.serverBin, worker: cfg.worker, workers: cfg.workers, extra: extra,
-			metrics: cfg.serverMetrics}, logw)
+		sc := serverConfig{bin: cfg.serverBin, worker: cfg.worker, workers: cfg.workers, extra: extra, metrics: cfg.serverMetrics}
+		if scenario == "sessfanout" {
+			if sc.workerPorts, err = freeLoopbackPorts(max(cfg.workers, sessionWorkers)); err != nil {
+				return result{}, fmt.Errorf("%w: worker ports: %v", ErrServerStart, err)
+			}
+		}
+		t, err = startServer(ctx, sc, logw)
 	}
 	if err != nil {
 		return result{}, err
@@ -319,6 +327,14 @@ func runScenario(ctx context.Context, cfg config, scenario string, t *target, d 
 		return runEcho(ctx, t, d, true, cfg.pollClients, cfg.warmup, cfg.duration, progress)
 	case "fanout":
 		return runFanout(ctx, t, d, cfg.subscribers, cfg.rate, cfg.duration, progress)
+	case "sessfanout":
+		if t.name == "baseline" {
+			// the baseline has no sessions: its floor is a channel fan-out to as many sockets
+			r, err := runFanout(ctx, t, d, cfg.sessionSockets, cfg.rate, cfg.duration, progress)
+			r.Scenario = "session-fanout"
+			return r, err
+		}
+		return runSessionFanout(ctx, t, cfg.sessionSockets, cfg.rate, cfg.duration, progress)
 	case "conns":
 		return runConns(ctx, t, d, false, cfg.conns, cfg.stormConcurrency, cfg.settle, progress)
 	case "pollconns":

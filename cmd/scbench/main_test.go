@@ -45,7 +45,7 @@ func withTempModuleCache(run func() int) int {
 }
 
 // tinyArgs is a scenario set small enough for CI: a few clients, a few hundred milliseconds each.
-var tinyArgs = []string{"--clients", "3", "--poll-clients", "2", "--subscribers", "3", "--rate", "50",
+var tinyArgs = []string{"--clients", "3", "--poll-clients", "2", "--subscribers", "3", "--session-sockets", "4", "--rate", "50",
 	"--conns", "20", "--poll-conns", "5", "--storm-concurrency", "8",
 	"--duration", "300ms", "--warmup", "100ms", "--settle", "100ms"}
 
@@ -88,6 +88,9 @@ func TestTinyRunAgainstBaselineAndServer(t *testing.T) {
 		{"echo-ws", "server", "srv_messages_in"},
 		{"echo-ws", "server", "srv_rpc_mean"},
 		{"fanout", "server", "srv_messages_out"},
+		{"session-fanout", "baseline", "deliveries_per_s"},
+		{"session-fanout", "server", "deliveries_per_s"},
+		{"session-fanout", "server", "server_cpu_per_delivery"},
 	}
 	for _, w := range want {
 		r := find(results, w.scenario, w.target)
@@ -109,6 +112,15 @@ func TestTinyRunAgainstBaselineAndServer(t *testing.T) {
 			if v, _ := r.get("delivered_fraction"); v != 1 {
 				t.Errorf("%s fanout: delivered fraction %v, want 1", target, v)
 			}
+		}
+	}
+	if r := find(results, "session-fanout", "server"); r != nil {
+		if v, _ := r.get("delivered_fraction"); v != 1 {
+			t.Errorf("session-fanout: delivered fraction %v, want 1 (every socket of the session, on both workers)", v)
+		}
+		if r.Baseline != "session-fanout" || r.Params["workers"] != "2" || r.Metrics[0].Ratio <= 0 {
+			t.Errorf("session-fanout: baseline %q, workers %q, ratio %v; want a ratio to the baseline's fan-out to as many sockets on 2 workers",
+				r.Baseline, r.Params["workers"], r.Metrics[0].Ratio)
 		}
 	}
 	if r := find(results, "echo-polling", "server"); r != nil {

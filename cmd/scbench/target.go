@@ -49,6 +49,8 @@ type target struct {
 	stop func()
 	// metricsURL is the server's master /metrics ("" when not known).
 	metricsURL string
+	// workerHosts are the workers' own host:port (known when scbench chose them: the sessfanout scenario).
+	workerHosts []string
 }
 
 func (t *target) wsURL() string { return "ws://" + t.host + enginePath + "?EIO=3&transport=websocket" }
@@ -270,6 +272,8 @@ type serverConfig struct {
 	extra   []string // more flags for the server
 	// metrics enables the master's /metrics on a free loopback port (read at the end of each scenario).
 	metrics bool
+	// workerPorts, when set, are the workers' ports (--workers PORT,PORT...) instead of a count.
+	workerPorts []int
 }
 
 // startServer starts the socketcluster binary on an ephemeral loopback port.
@@ -278,8 +282,16 @@ func startServer(ctx context.Context, cfg serverConfig, logw io.Writer) (*target
 	if err != nil {
 		return nil, err
 	}
+	workers := strconv.Itoa(cfg.workers)
+	if len(cfg.workerPorts) > 0 {
+		ps := make([]string, len(cfg.workerPorts))
+		for i, p := range cfg.workerPorts {
+			ps[i] = strconv.Itoa(p)
+		}
+		workers = strings.Join(ps, ",")
+	}
 	args := append([]string{"--workerController", worker, "--port", "0", "--listen", "127.0.0.1",
-		"--appName", "scbench", "--logLevel", "1", "--workers", strconv.Itoa(cfg.workers)}, cfg.extra...)
+		"--appName", "scbench", "--logLevel", "1", "--workers", workers}, cfg.extra...)
 	metricsAddr := ""
 	if cfg.metrics {
 		if metricsAddr, err = freeLoopbackAddr(); err != nil {
@@ -292,6 +304,11 @@ func startServer(ctx context.Context, cfg serverConfig, logw io.Writer) (*target
 	t, err := startProcess("server", cmd, regexp.MustCompile(`Port: (\d+)`), regexp.MustCompile(`SocketCluster started`), logw)
 	if t != nil && metricsAddr != "" {
 		t.metricsURL = "http://" + metricsAddr + "/metrics"
+	}
+	if t != nil {
+		for _, p := range cfg.workerPorts {
+			t.workerHosts = append(t.workerHosts, net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		}
 	}
 	return t, err
 }
