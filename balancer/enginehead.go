@@ -313,11 +313,18 @@ func validFieldValue(v string) bool {
 }
 
 // copyFields sets the response header h to the head's end-to-end fields, as
-// the previous http.ReadResponse path did: hop-by-hop fields dropped, Pragma:
+// the previous http.ReadResponse path did: hop-by-hop fields (and those the
+// Connection field names) dropped, Pragma:
 // no-cache without Cache-Control adds Cache-Control: no-cache.
 func (rh *respHead) copyFields(h http.Header) {
 	vals := make([]string, len(rh.fields)) // one backing array for the usual single values
 	pragmaNoCache, hasCacheControl, firstPragma := false, false, true
+	var conn []string // fields named in Connection are hop-by-hop too
+	for _, f := range rh.fields {
+		if f.key == "Connection" {
+			conn = append(conn, f.value)
+		}
+	}
 	for i, f := range rh.fields {
 		switch f.key {
 		case "Pragma":
@@ -327,7 +334,7 @@ func (rh *respHead) copyFields(h http.Header) {
 		case "Cache-Control":
 			hasCacheControl = true
 		}
-		if hopHeader(f.key) {
+		if hopHeader(f.key) || conn != nil && listedIn(conn, f.key) {
 			continue
 		}
 		if vv, ok := h[f.key]; ok {

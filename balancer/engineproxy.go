@@ -87,15 +87,61 @@ func (p *enginePool) close() {
 	}
 }
 
-// leanEngine reports whether r takes the lean path: an engine.io polling
-// GET or POST over HTTP/1.x with a small body of known length.
+// leanEngine reports whether r takes the lean path: a GET or POST over
+// HTTP/1.x with a small body of known length (engine.io polling requests and
+// plain pages alike). Requests whose forwarding the ReverseProxy shapes in
+// ways the lean path does not copy take the ReverseProxy: Expect (it waits
+// for 100 Continue), Upgrade or Connection: upgrade (it forwards the
+// upgrade), and queries it would rewrite (cleanQueryParams).
 func (b *Balancer) leanEngine(r *http.Request) bool {
 	return (r.Method == http.MethodGet || r.Method == http.MethodPost) && r.ProtoMajor == 1 &&
-		strings.HasPrefix(r.URL.Path, b.cfg.EnginePath) && r.ContentLength >= 0 &&
-		r.ContentLength <= engineBodyLimit && len(r.TransferEncoding) == 0
+		r.ContentLength >= 0 && r.ContentLength <= engineBodyLimit && len(r.TransferEncoding) == 0 &&
+		len(r.Header["Expect"]) == 0 && len(r.Header["Upgrade"]) == 0 &&
+		!valuesHaveToken(r.Header["Connection"], "upgrade") && queryClean(r.URL.RawQuery)
 }
 
-// serveEngine proxies one engine.io polling request to t on a pooled
+// proxyMaxParams is the query parameter count above which the ReverseProxy
+// re-encodes a query (net/http/httputil's defaultMaxParams).
+const proxyMaxParams = 10000
+
+// queryClean reports whether the ReverseProxy would forward the query q
+// unchanged: no ';', only well-formed %XX escapes, not too many parameters.
+func queryClean(q string) bool {
+	params := 1
+	for i := 0; i < len(q); {
+		switch q[i] {
+		case ';':
+			return false
+		case '%':
+			if i+2 >= len(q) || !isHex(q[i+1]) || !isHex(q[i+2]) {
+				return false
+			}
+			i += 3
+			continue
+		case '&':
+			params++
+		}
+		i++
+	}
+	return params <= proxyMaxParams
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// valuesHaveToken reports whether one of the comma-separated lists vv holds
+// token (case-insensitive).
+func valuesHaveToken(vv []string, token string) bool {
+	for _, v := range vv {
+		if hasToken(v, token) {
+			return true
+		}
+	}
+	return false
+}
+
+// serveEngine proxies one lean request (see leanEngine) to t on a pooled
 // keep-alive connection, without the ReverseProxy's request clone and the
 // Transport's connection goroutines. The worker sees the same request as
 // through the ReverseProxy: hop-by-hop and inbound X-Forwarded-* headers
@@ -134,7 +180,16 @@ func (b *Balancer) serveEngine(t *target, w http.ResponseWriter, r *http.Request
 		if errors.Is(err, errEngineStale) && reused && attempt == 0 {
 			continue
 		}
-		if !errors.Is(err, errResponseStarted) {
+		switch {
+		case errors.Is(err, errNoReuse):
+		case errors.Is(err, errResponseStarted):
+			// as the ReverseProxy does: the client must not take a
+			// truncated body for a whole one (a chunked one would end
+			// cleanly if the handler returned)
+			if r.Context().Value(http.ServerContextKey) != nil {
+				panic(http.ErrAbortHandler)
+			}
+		default:
 			b.proxyError(t, w, r, err)
 		}
 		return
@@ -145,15 +200,20 @@ func (b *Balancer) serveEngine(t *target, w http.ResponseWriter, r *http.Request
 // the worker connection failed; the client connection is all that can go.
 var errResponseStarted = errors.New("worker connection failed during the response")
 
+// errNoReuse: the response was copied whole but the worker connection
+// cannot carry another request.
+var errNoReuse = errors.New("worker connection not reusable")
+
 // roundTrip sends r to the worker on ec and copies the response to w. A nil
 // error means ec may be reused.
 func (b *Balancer) roundTrip(ec *engineConn, w http.ResponseWriter, r *http.Request, body []byte) error {
 	// a client that goes away during a GET (a long poll, which would hold
-	// the worker connection for a ping interval) aborts the worker
-	// connection; a worker answers POSTs at once, so they skip the hook's
-	// allocations
+	// the worker connection for a ping interval, or a long page) or a page
+	// POST aborts the worker connection, as the ReverseProxy's cancelled
+	// request would; a worker answers polling POSTs at once, so they skip
+	// the hook's allocations
 	stop := stopped
-	if r.Method == http.MethodGet {
+	if r.Method == http.MethodGet || !strings.HasPrefix(r.URL.Path, b.cfg.EnginePath) {
 		stop = context.AfterFunc(r.Context(), func() { _ = ec.c.SetDeadline(time.Unix(1, 0)) })
 		defer stop()
 	}
@@ -174,13 +234,36 @@ func (b *Balancer) roundTrip(ec *engineConn, w http.ResponseWriter, r *http.Requ
 	rh := &ec.rh
 	rh.copyFields(w.Header())
 	w.WriteHeader(rh.status)
-	if err := copyEngineBody(w, ec.br, rh); err != nil {
+	var out io.Writer = w
+	if rh.body == bodyChunked || rh.body == bodyClose || rh.body == bodyLength && rh.length > int64(ec.br.Size()) {
+		// the ReverseProxy (FlushInterval -1) sends the head at once and
+		// flushes after every write: a body of unknown length reaches the
+		// client chunked and as it comes, never buffered into one length
+		fw := flushWriter{w: w, rc: http.NewResponseController(w)}
+		_ = fw.rc.Flush()
+		out = fw
+	}
+	if err := copyEngineBody(out, ec.br, rh); err != nil {
 		return errors.Join(errResponseStarted, err)
 	}
 	if rh.close || !stop() {
-		return errResponseStarted // done, but ec must not be reused
+		return errNoReuse
 	}
 	return nil
+}
+
+// flushWriter flushes the response after every write.
+type flushWriter struct {
+	w  io.Writer
+	rc *http.ResponseController
+}
+
+func (fw flushWriter) Write(p []byte) (int, error) {
+	n, err := fw.w.Write(p)
+	if err == nil {
+		err = fw.rc.Flush()
+	}
+	return n, err
 }
 
 // stopped stands for a context.AfterFunc stop function of a hook never
@@ -269,8 +352,16 @@ func writeEngineRequest(bw *bufio.Writer, r *http.Request, body []byte) {
 	bw.WriteString(r.Host)
 	bw.WriteString("\r\n")
 	conn := r.Header["Connection"]
+	// X-Forwarded-Port is replaced when the balancer knows its port (the
+	// Rewrite sets it then), else an inbound one passes
+	tcp, _ := r.Context().Value(http.LocalAddrContextKey).(*net.TCPAddr)
+	useTCP, port := tcp != nil && tcp.Port >= 0, ""
+	if !useTCP {
+		port = localPort(r)
+	}
+	hasPort := useTCP || port != ""
 	for k, vv := range r.Header {
-		if hopHeader(k) || forwardedHeader(k) || k == "Content-Length" || listedIn(conn, k) {
+		if hopHeader(k) || forwardedHeader(k) || k == "X-Forwarded-Port" && hasPort || k == "Content-Length" || listedIn(conn, k) {
 			continue
 		}
 		for _, v := range vv {
@@ -289,12 +380,16 @@ func writeEngineRequest(bw *bufio.Writer, r *http.Request, body []byte) {
 	} else {
 		bw.WriteString("\r\nX-Forwarded-Proto: http")
 	}
-	if a, ok := r.Context().Value(http.LocalAddrContextKey).(*net.TCPAddr); ok && a.Port >= 0 {
+	if useTCP {
 		bw.WriteString("\r\nX-Forwarded-Port: ")
-		writeUint(bw, a.Port)
-	} else if p := localPort(r); p != "" {
+		writeUint(bw, tcp.Port)
+	} else if port != "" {
 		bw.WriteString("\r\nX-Forwarded-Port: ")
-		bw.WriteString(p)
+		bw.WriteString(port)
+	}
+	if valuesHaveToken(r.Header["Te"], "trailers") {
+		// the ReverseProxy keeps this one hop-by-hop header (issue 21096)
+		bw.WriteString("\r\nTe: trailers")
 	}
 	if len(body) > 0 || r.Method == http.MethodPost {
 		bw.WriteString("\r\nContent-Length: ")
@@ -341,9 +436,14 @@ func hopHeader(k string) bool {
 }
 
 // forwardedHeader reports the inbound forwarding headers the balancer
-// replaces (the ReverseProxy's Rewrite drops them too).
+// always replaces, the ones the ReverseProxy's Rewrite drops (other
+// X-Forwarded-* headers pass, as through it).
 func forwardedHeader(k string) bool {
-	return k == "Forwarded" || strings.HasPrefix(k, "X-Forwarded-")
+	switch k {
+	case "Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto":
+		return true
+	}
+	return false
 }
 
 // listedIn reports whether the Connection header values name k.
