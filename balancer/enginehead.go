@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -40,8 +41,8 @@ type headerField struct{ key, value string }
 
 // respHead is a parsed response head. It follows net/http.ReadResponse for
 // the responses a worker can send to a GET or POST; anything else (header
-// continuation lines, HTTP versions other than 1.0 and 1.1, a Trailer or
-// unsupported Transfer-Encoding) is rejected rather than guessed at.
+// continuation lines, HTTP versions other than 1.0 and 1.1, an unsupported
+// Transfer-Encoding) is rejected rather than guessed at.
 type respHead struct {
 	status int
 	fields []headerField // in order; hop-by-hop ones included
@@ -50,6 +51,9 @@ type respHead struct {
 	// close: the connection cannot carry another request afterwards
 	// (Connection: close, HTTP/1.0 without keep-alive, a close-delimited body).
 	close bool
+	// trailers: the keys a chunked response's Trailer field declares, in
+	// canonical form (reused).
+	trailers []string
 }
 
 // readRespHead reads one response head from br into h (its fields slice is
@@ -120,7 +124,7 @@ func readHeadBytes(br *bufio.Reader, buf []byte) ([]byte, error) {
 // in "\n" or "\r\n", then an empty line) into h. The strings of h's fields
 // are substrings of head.
 func parseRespHead(head string, h *respHead) error {
-	h.fields = h.fields[:0]
+	h.fields, h.trailers = h.fields[:0], h.trailers[:0]
 	h.status, h.body, h.length, h.close = 0, bodyNone, 0, false
 	line, rest, ok := nextLine(head)
 	if !ok {
@@ -154,6 +158,7 @@ func parseRespHead(head string, h *respHead) error {
 		length             string
 		chunked            bool
 		connClose, keep    bool
+		hasTrailer         bool
 	)
 	for {
 		line, rest, ok = nextLine(rest)
@@ -191,7 +196,7 @@ func parseRespHead(head string, h *respHead) error {
 			connClose = connClose || hasToken(v, "close")
 			keep = keep || hasToken(v, "keep-alive")
 		case "Trailer":
-			return fmt.Errorf("%w: Trailer header", errHeadMalformed)
+			hasTrailer = true
 		}
 		h.fields = append(h.fields, headerField{key: k, value: v})
 	}
@@ -221,12 +226,44 @@ func parseRespHead(head string, h *respHead) error {
 	case chunked:
 		h.body = bodyChunked
 		h.dropField("Content-Length")
+		if hasTrailer {
+			if err := h.declareTrailers(); err != nil {
+				return err
+			}
+		}
 	case n == 0:
 		h.body = bodyNone
 	case n > 0:
 		h.body, h.length = bodyLength, n
 	default:
 		h.body, h.close = bodyClose, true
+	}
+	return nil
+}
+
+// declareTrailers collects the keys the Trailer fields name, as net/http's
+// Transport does (a Trailer field of a response that is not chunked is
+// dropped with the other hop-by-hop fields).
+func (h *respHead) declareTrailers() error {
+	for _, f := range h.fields {
+		if f.key != "Trailer" {
+			continue
+		}
+		for v := f.value; v != ""; {
+			var k string
+			k, v, _ = strings.Cut(v, ",")
+			if k = trimBlanks(k); k == "" {
+				continue
+			}
+			k = http.CanonicalHeaderKey(k)
+			switch k {
+			case "Transfer-Encoding", "Trailer", "Content-Length":
+				return fmt.Errorf("%w: trailer key %q", errHeadMalformed, k)
+			}
+			if !slices.Contains(h.trailers, k) {
+				h.trailers = append(h.trailers, k)
+			}
+		}
 	}
 	return nil
 }
@@ -346,5 +383,9 @@ func (rh *respHead) copyFields(h http.Header) {
 	}
 	if pragmaNoCache && !hasCacheControl {
 		h["Cache-Control"] = []string{"no-cache"}
+	}
+	if len(rh.trailers) > 0 {
+		// announced to the client, as the ReverseProxy does
+		h["Trailer"] = []string{strings.Join(rh.trailers, ", ")}
 	}
 }

@@ -56,7 +56,7 @@ func TestParseRespHead(t *testing.T) {
 		{name: "empty length", head: "HTTP/1.1 200 OK\r\nContent-Length: \r\n\r\n", bad: true},
 		{name: "gzip encoding", head: "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", bad: true},
 		{name: "two encodings", head: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", bad: true},
-		{name: "trailer", head: "HTTP/1.1 200 OK\r\nTrailer: X\r\nTransfer-Encoding: chunked\r\n\r\n", bad: true},
+		{name: "bad trailer key", head: "HTTP/1.1 200 OK\r\nTrailer: X, content-length\r\nTransfer-Encoding: chunked\r\n\r\n", bad: true},
 		{name: "continuation", head: "HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\r\n", bad: true},
 		{name: "space before colon", head: "HTTP/1.1 200 OK\r\nX : a\r\n\r\n", bad: true},
 		{name: "no colon", head: "HTTP/1.1 200 OK\r\nX\r\n\r\n", bad: true},
@@ -150,7 +150,7 @@ func TestCopyEngineBody(t *testing.T) {
 				t.Fatal(err)
 			}
 			rec := httptest.NewRecorder()
-			if err := copyEngineBody(rec, br, &h); err != nil {
+			if err := copyEngineBody(rec, br, &h, nil); err != nil {
 				t.Fatal(err)
 			}
 			if rec.Body.String() != c.body {
@@ -176,14 +176,14 @@ func TestCopyEngineBody(t *testing.T) {
 		t.Fatalf("close-delimited: %v %d", err, h.body)
 	}
 	rec := httptest.NewRecorder()
-	if err := copyEngineBody(rec, br, &h); err != nil || rec.Body.String() != "until close" {
+	if err := copyEngineBody(rec, br, &h, nil); err != nil || rec.Body.String() != "until close" {
 		t.Fatalf("close-delimited body %q, %v", rec.Body.String(), err)
 	}
 	br = bufio.NewReader(strings.NewReader("HTTP/1.1 200 OK\r\nContent-Length: 9000\r\n\r\nshort"))
 	if _, err := readRespHead(br, &h, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := copyEngineBody(httptest.NewRecorder(), br, &h); err == nil {
+	if err := copyEngineBody(httptest.NewRecorder(), br, &h, nil); err == nil {
 		t.Fatal("short body: no error")
 	}
 }
@@ -361,7 +361,7 @@ func BenchmarkRespHead(b *testing.B) {
 			}
 			hdr := make(http.Header, 8)
 			h.copyFields(hdr)
-			if err := copyEngineBody(io.Discard, br, &h); err != nil {
+			if err := copyEngineBody(io.Discard, br, &h, nil); err != nil {
 				b.Fatal(err)
 			}
 		}

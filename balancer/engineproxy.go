@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -243,7 +244,7 @@ func (b *Balancer) roundTrip(ec *engineConn, w http.ResponseWriter, r *http.Requ
 		_ = fw.rc.Flush()
 		out = fw
 	}
-	if err := copyEngineBody(out, ec.br, rh); err != nil {
+	if err := copyEngineBody(out, ec.br, rh, w.Header()); err != nil {
 		return errors.Join(errResponseStarted, err)
 	}
 	if rh.close || !stop() {
@@ -271,8 +272,10 @@ func (fw flushWriter) Write(p []byte) (int, error) {
 func stopped() bool { return true }
 
 // copyEngineBody copies the body of the response whose head is rh from br
-// to w.
-func copyEngineBody(w io.Writer, br *bufio.Reader, rh *respHead) error {
+// to w. A chunked body's trailer fields go into trailer (the response
+// header: http.TrailerPrefix keys, sent as trailers), or are dropped when
+// trailer is nil.
+func copyEngineBody(w io.Writer, br *bufio.Reader, rh *respHead, trailer http.Header) error {
 	switch rh.body {
 	case bodyNone:
 		return nil
@@ -301,15 +304,17 @@ func copyEngineBody(w io.Writer, br *bufio.Reader, rh *respHead) error {
 		if err := copyPooled(w, httputil.NewChunkedReader(br)); err != nil {
 			return err
 		}
-		return skipTrailer(br)
+		return readTrailer(br, trailer)
 	default: // bodyClose
 		return copyPooled(w, br)
 	}
 }
 
-// skipTrailer reads a chunked body's trailer section up to and including
-// its final empty line (trailers are dropped, as before).
-func skipTrailer(br *bufio.Reader) error {
+// readTrailer reads a chunked body's trailer section up to and including
+// its final empty line, adding its fields to trailer (if not nil) under
+// http.TrailerPrefix, as the ReverseProxy forwards them. A field longer
+// than the reader's buffer is rejected.
+func readTrailer(br *bufio.Reader, trailer http.Header) error {
 	total, lineLen := 0, 0
 	for {
 		chunk, err := br.ReadSlice('\n')
@@ -329,6 +334,16 @@ func skipTrailer(br *bufio.Reader) error {
 		}
 		if lineLen == len(chunk) && (len(chunk) == 1 || len(chunk) == 2 && chunk[0] == '\r') {
 			return nil
+		}
+		if trailer != nil {
+			if lineLen != len(chunk) {
+				return fmt.Errorf("%w: trailer line too long", errHeadMalformed)
+			}
+			k, v, ok := strings.Cut(trimBlanks(strings.TrimRight(string(chunk), "\r\n")), ":")
+			if !ok || k == "" || !validFieldName(k) || !validFieldValue(v) {
+				return fmt.Errorf("%w: trailer line %.40q", errHeadMalformed, chunk)
+			}
+			trailer.Add(http.TrailerPrefix+http.CanonicalHeaderKey(k), trimBlanks(v))
 		}
 		lineLen = 0
 	}

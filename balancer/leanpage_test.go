@@ -17,7 +17,7 @@ import (
 
 // pageBackend is a worker stand-in for plain pages: /len answers with a
 // Content-Length, /chunked in two flushed chunks, /close close-delimited,
-// /stream a first chunk then the rest once release is closed; every body
+// /trailer chunked with trailers, /stream a first chunk then the rest once release is closed; every body
 // reports the request as the worker saw it.
 type pageBackend struct {
 	addr    string
@@ -65,6 +65,12 @@ func startPageBackend(t *testing.T) *pageBackend {
 			_, _ = bw.WriteString("HTTP/1.1 201 Created\r\nContent-Type: text/plain\r\nX-Raw: yes\r\n\r\n" + seen)
 			_ = bw.Flush()
 			_ = c.Close()
+		case "/trailer":
+			h.Set("Trailer", "X-Sum, x-more")
+			_, _ = io.WriteString(w, seen)
+			w.(http.Flusher).Flush()
+			h.Set("X-Sum", "42")
+			h.Set(http.TrailerPrefix+"X-Extra", "yes")
 		case "/stream":
 			h.Set("Content-Type", "text/event-stream")
 			_, _ = io.WriteString(w, "data: one\n\n")
@@ -157,6 +163,7 @@ func TestLeanPageMatchesProxy(t *testing.T) {
 		{"GET len", "GET /len?a=1&b=%41 HTTP/1.1\r\n" + hdr + "\r\n"},
 		{"GET chunked", "GET /chunked HTTP/1.1\r\n" + hdr + "\r\n"},
 		{"GET close", "GET /close HTTP/1.1\r\n" + hdr + "\r\n"},
+		{"GET trailer", "GET /trailer HTTP/1.1\r\n" + hdr + "\r\n"},
 		{"GET stream", "GET /stream HTTP/1.1\r\n" + hdr + "\r\n"},
 		{"GET len 1.0", "GET /len HTTP/1.0\r\n" + hdr + "\r\n"},
 		{"GET empty body", "GET /len HTTP/1.1\r\n" + hdr + "Content-Length: 0\r\n\r\n"},
@@ -180,6 +187,9 @@ func TestLeanPageMatchesProxy(t *testing.T) {
 				t.Errorf("lean: %d %s len=%d te=%v close=%v\nproxy: %d %s len=%d te=%v close=%v", got.StatusCode, got.Proto,
 					got.ContentLength, got.TransferEncoding, got.Close, want.StatusCode, want.Proto, want.ContentLength,
 					want.TransferEncoding, want.Close)
+			}
+			if fmt.Sprint(got.Trailer) != fmt.Sprint(want.Trailer) {
+				t.Errorf("trailer\n lean: %v\nproxy: %v", got.Trailer, want.Trailer)
 			}
 			if fmt.Sprint(got.Header) != fmt.Sprint(want.Header) {
 				t.Errorf("headers\n lean: %v\nproxy: %v", got.Header, want.Header)
