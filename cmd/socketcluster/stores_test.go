@@ -1,9 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"os/exec"
@@ -11,34 +8,13 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/gorilla/websocket"
-
-	"github.com/socketcluster-go/socketcluster/cluster/engineio"
 )
 
 // The tests in this file run real clusters with store processes (or a real redis-server) and check sessions,
 // session events and channels across workers, and what survives kill -9 of a worker, a store or Redis.
-
-// evClient is a raw SC client that keeps the events it receives.
-type evClient struct {
-	ws     *websocket.Conn
-	sid    string
-	mu     sync.Mutex
-	cid    int
-	resp   map[int]chan scReply
-	events chan evMsg
-	closed chan struct{}
-}
-
-type evMsg struct {
-	Event string
-	Data  json.RawMessage
-}
 
 type whoStore struct {
 	ID     string `json:"id"`
@@ -47,160 +23,13 @@ type whoStore struct {
 	PID    int    `json:"pid"`
 }
 
-func dialEv(addr, ssid string) (*evClient, error) {
+// dialEv dials a socket that presents ssid as its session cookie ("" for none).
+func dialEv(addr, ssid string) (*scClient, error) {
 	var h http.Header
 	if ssid != "" {
 		h = http.Header{"Cookie": {"n/ctest/ssid=" + ssid}}
 	}
-	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
-	ws, _, err := d.Dial("ws://"+addr+"/socketcluster/?EIO=3&transport=websocket", h)
-	if err != nil {
-		return nil, err
-	}
-	c := &evClient{ws: ws, resp: map[int]chan scReply{}, events: make(chan evMsg, 1024), closed: make(chan struct{})}
-	connected := make(chan string, 1)
-	go c.read(connected)
-	select {
-	case c.sid = <-connected:
-	case <-c.closed:
-		return nil, errors.New("closed before connect")
-	case <-time.After(5 * time.Second):
-		ws.Close()
-		return nil, errors.New("no connect event")
-	}
-	if _, err := c.call("ready", nil); err != nil {
-		ws.Close()
-		return nil, err
-	}
-	return c, nil
-}
-
-func (c *evClient) read(connected chan string) {
-	defer close(c.closed)
-	for {
-		mt, b, err := c.ws.ReadMessage()
-		if err != nil {
-			return
-		}
-		p, err := engineio.DecodePacketWS(mt, b)
-		if err != nil || p.Type != engineio.Message {
-			continue
-		}
-		var m struct {
-			Event string          `json:"event"`
-			CID   int             `json:"cid"`
-			Data  json.RawMessage `json:"data"`
-			Error json.RawMessage `json:"error"`
-		}
-		if json.Unmarshal([]byte(p.Data), &m) != nil {
-			continue
-		}
-		switch {
-		case m.Event == "connect":
-			var d struct{ Soid string }
-			_ = json.Unmarshal(m.Data, &d)
-			connected <- d.Soid
-		case m.Event == "fail":
-			c.ws.Close()
-		case m.Event != "":
-			select {
-			case c.events <- evMsg{Event: m.Event, Data: m.Data}:
-			default:
-			}
-		case m.CID > 0:
-			c.mu.Lock()
-			ch := c.resp[m.CID]
-			delete(c.resp, m.CID)
-			c.mu.Unlock()
-			if ch != nil {
-				ch <- scReply{Data: m.Data, Error: m.Error}
-			}
-		}
-	}
-}
-
-// send emits event without waiting; call waits for the answer (5 s).
-func (c *evClient) send(event string, data any) (chan scReply, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.cid++
-	ch := make(chan scReply, 1)
-	c.resp[c.cid] = ch
-	msg := map[string]any{"event": event, "cid": c.cid}
-	if data != nil {
-		msg["data"] = data
-	}
-	b, _ := json.Marshal(msg)
-	mt, frame := engineio.EncodePacketWS(engineio.Packet{Type: engineio.Message, Data: string(b)})
-	return ch, c.ws.WriteMessage(mt, frame)
-}
-
-func (c *evClient) call(event string, data any) (json.RawMessage, error) {
-	ch, err := c.send(event, data)
-	if err != nil {
-		return nil, err
-	}
-	select {
-	case r := <-ch:
-		if len(r.Error) > 0 && string(r.Error) != "null" {
-			return nil, fmt.Errorf("error reply %s", r.Error)
-		}
-		return r.Data, nil
-	case <-c.closed:
-		return nil, errors.New("connection closed")
-	case <-time.After(5 * time.Second):
-		return nil, fmt.Errorf("no reply to %s", event)
-	}
-}
-
-func (c *evClient) must(t testing.TB, event string, data any) json.RawMessage {
-	t.Helper()
-	d, err := c.call(event, data)
-	if err != nil {
-		t.Fatalf("%s: %v", event, err)
-	}
-	return d
-}
-
-func (c *evClient) who(t testing.TB) whoStore {
-	t.Helper()
-	var w whoStore
-	if err := json.Unmarshal(c.must(t, "whoami", nil), &w); err != nil {
-		t.Fatal(err)
-	}
-	return w
-}
-
-// event waits for the next event named name (other events are skipped).
-func (c *evClient) event(t testing.TB, name string) json.RawMessage {
-	t.Helper()
-	deadline := time.After(5 * time.Second)
-	for {
-		select {
-		case m := <-c.events:
-			if m.Event == name {
-				return m.Data
-			}
-		case <-deadline:
-			t.Fatalf("socket %s: no %q event within 5s", c.sid, name)
-		}
-	}
-}
-
-// noEvent fails if an event named name is queued after a round trip.
-func (c *evClient) noEvent(t testing.TB, name string) {
-	t.Helper()
-	c.must(t, "whoami", nil)
-	for {
-		select {
-		case m := <-c.events:
-			if m.Event == name {
-				t.Fatalf("socket %s: unexpected %s %s", c.sid, m.Event, m.Data)
-			}
-		default:
-			return
-		}
-	}
+	return dialSC(addr, h)
 }
 
 func startStoreCluster(t testing.TB, extra ...string) *testCluster {
@@ -239,7 +68,7 @@ func (tc *testCluster) storePIDs(id int) []int {
 	return out
 }
 
-func dialEvT(t testing.TB, addr, ssid string) *evClient {
+func dialEvT(t testing.TB, addr, ssid string) *scClient {
 	t.Helper()
 	c, err := dialEv(addr, ssid)
 	if err != nil {
@@ -265,7 +94,7 @@ func TestStoresSessionAcrossWorkersAndWorkerKill9(t *testing.T) {
 		t.Fatalf("data set on worker 0 read on worker 1: %s", got)
 	}
 	b.must(t, "sessEmit", "both")
-	for _, c := range []*evClient{a, b} {
+	for _, c := range []*scClient{a, b} {
 		if d := string(c.event(t, "hello")); d != `"both"` {
 			t.Fatalf("session event %s", d)
 		}
@@ -276,7 +105,7 @@ func TestStoresSessionAcrossWorkersAndWorkerKill9(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-a.closed
-	var c *evClient
+	var c *scClient
 	waitUntil(t, 30*time.Second, "a reconnect to the replacement of worker 0", func() bool {
 		addrs = tc.workerAddrs(t, 2)
 		x, err := dialEv(addrs[0], ssid)
@@ -309,7 +138,7 @@ func TestStoresSessionAcrossWorkersAndWorkerKill9(t *testing.T) {
 func TestStoresPublishAcrossWorkers(t *testing.T) {
 	tc := startStoreCluster(t, "--workers", "2", "--stores", "2")
 	addrs := tc.workerAddrs(t, 2)
-	var subs, idle []*evClient
+	var subs, idle []*scClient
 	for id := 0; id < 2; id++ {
 		s := dialEvT(t, addrs[id], "")
 		s.must(t, "subscribe", "news")
@@ -358,7 +187,7 @@ func TestStoresStoreKill9(t *testing.T) {
 	}
 	sawError := false
 	waitUntil(t, 30*time.Second, "store calls working again after the restart", func() bool {
-		d, err := c.call("get", map[string]any{"key": "k"})
+		d, err := c.call("get", map[string]any{"key": "k"}, replyWait)
 		if err != nil {
 			if !strings.Contains(err.Error(), "store unavailable") && !strings.Contains(err.Error(), "timed out") {
 				t.Fatalf("unclear error during the store outage: %v", err)
@@ -460,13 +289,13 @@ func TestStoresRedisTwoClusters(t *testing.T) {
 	}
 
 	r.kill()
-	_, err := a.call("publish", map[string]any{"event": "news", "data": 2})
+	_, err := a.call("publish", map[string]any{"event": "news", "data": 2}, replyWait)
 	if err == nil || !strings.Contains(err.Error(), "store unavailable") {
 		t.Fatalf("publish during the Redis outage: %v", err)
 	}
 	startRedis(t, r.port)
 	waitUntil(t, 30*time.Second, "publishes working after the Redis restart", func() bool {
-		_, err := a.call("publish", map[string]any{"event": "news", "data": 3})
+		_, err := a.call("publish", map[string]any{"event": "news", "data": 3}, replyWait)
 		return err == nil
 	})
 	waitUntil(t, 30*time.Second, "B's subscription restored", func() bool {
@@ -474,7 +303,7 @@ func TestStoresRedisTwoClusters(t *testing.T) {
 		case m := <-b.events:
 			return m.Event == "news" && string(m.Data) == "3"
 		default:
-			_, _ = a.call("publish", map[string]any{"event": "news", "data": 3})
+			_, _ = a.call("publish", map[string]any{"event": "news", "data": 3}, replyWait)
 			return false
 		}
 	})
