@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	jsrt "github.com/socketcluster-go/socketcluster/runtime"
+	"github.com/socketcluster-go/socketcluster/internal/testenv"
 )
 
 // The cluster under test: the socketcluster binary built once by TestMain (with testdata/pprof.go added by
@@ -58,25 +58,9 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
-	code := withTempModuleCache(m.Run)
+	code := testenv.WithTempModuleCache(m.Run)
 	os.RemoveAll(dir)
 	os.Exit(code)
-}
-
-// withTempModuleCache runs run with the workers' module cache (jsrt.ModuleCacheEnv) in a temporary directory,
-// unless the environment names one, so test runs do not write manifests into the user's cache directory.
-func withTempModuleCache(run func() int) int {
-	if os.Getenv(jsrt.ModuleCacheEnv) != "" {
-		return run()
-	}
-	dir, err := os.MkdirTemp("", "sc-modcache-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-	defer os.RemoveAll(dir)
-	os.Setenv(jsrt.ModuleCacheEnv, dir)
-	return run()
 }
 
 // pprofOverlay writes a go build -overlay file that adds testdata/pprof.go to the main package.

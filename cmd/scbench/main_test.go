@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"math"
 	"os"
@@ -16,7 +15,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"google.golang.org/protobuf/proto"
 
-	jsrt "github.com/socketcluster-go/socketcluster/runtime"
+	"github.com/socketcluster-go/socketcluster/internal/testenv"
 )
 
 // TestMain lets the test binary serve the baseline when re-executed by startBaseline, as scbench itself does.
@@ -25,23 +24,7 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	os.Exit(withTempModuleCache(m.Run))
-}
-
-// withTempModuleCache runs run with the workers' module cache (jsrt.ModuleCacheEnv) in a temporary directory,
-// unless the environment names one, so test runs do not write manifests into the user's cache directory.
-func withTempModuleCache(run func() int) int {
-	if os.Getenv(jsrt.ModuleCacheEnv) != "" {
-		return run()
-	}
-	dir, err := os.MkdirTemp("", "sc-modcache-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-	defer os.RemoveAll(dir)
-	os.Setenv(jsrt.ModuleCacheEnv, dir)
-	return run()
+	os.Exit(testenv.WithTempModuleCache(m.Run))
 }
 
 // tinyArgs is a scenario set small enough for CI: a few clients, a few hundred milliseconds each.

@@ -8,7 +8,7 @@ import (
 
 	"github.com/socketcluster-go/socketcluster/cluster"
 
-	jsrt "github.com/socketcluster-go/socketcluster/runtime"
+	"github.com/socketcluster-go/socketcluster/internal/testenv"
 )
 
 // TestMain lets this test binary stand in for the real one: the master,
@@ -22,21 +22,5 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(code)
 	}
-	os.Exit(withTempModuleCache(m.Run))
-}
-
-// withTempModuleCache runs run with the workers' module cache (jsrt.ModuleCacheEnv) in a temporary directory,
-// unless the environment names one, so test runs do not write manifests into the user's cache directory.
-func withTempModuleCache(run func() int) int {
-	if os.Getenv(jsrt.ModuleCacheEnv) != "" {
-		return run()
-	}
-	dir, err := os.MkdirTemp("", "sc-modcache-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-	defer os.RemoveAll(dir)
-	os.Setenv(jsrt.ModuleCacheEnv, dir)
-	return run()
+	os.Exit(testenv.WithTempModuleCache(m.Run))
 }

@@ -1,0 +1,37 @@
+package testenv
+
+import (
+	"os"
+	"testing"
+
+	jsrt "github.com/socketcluster-go/socketcluster/runtime"
+)
+
+// TestWithTempModuleCache: without the variable, run sees a fresh directory that is gone afterwards; a
+// directory the environment names is kept.
+func TestWithTempModuleCache(t *testing.T) {
+	t.Setenv(jsrt.ModuleCacheEnv, "")
+	os.Unsetenv(jsrt.ModuleCacheEnv)
+	var seen string
+	if code := WithTempModuleCache(func() int {
+		seen = os.Getenv(jsrt.ModuleCacheEnv)
+		if st, err := os.Stat(seen); err != nil || !st.IsDir() {
+			t.Errorf("run saw %q, not a directory: %v", seen, err)
+		}
+		return 7
+	}); code != 7 {
+		t.Fatalf("exit code %d, want run's 7", code)
+	}
+	if _, err := os.Stat(seen); !os.IsNotExist(err) {
+		t.Errorf("temporary cache %s still there: %v", seen, err)
+	}
+
+	mine := t.TempDir()
+	t.Setenv(jsrt.ModuleCacheEnv, mine)
+	WithTempModuleCache(func() int {
+		if got := os.Getenv(jsrt.ModuleCacheEnv); got != mine {
+			t.Errorf("run saw %q, want the environment's %q", got, mine)
+		}
+		return 0
+	})
+}
