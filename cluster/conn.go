@@ -343,9 +343,6 @@ func (c *conn) publish(m scproto.Message) {
 		return
 	}
 	data := string(body.Data)
-	if data == "null" {
-		data = "null"
-	}
 	if c.w.js.HasMiddleware(jsapi.MWPublish) {
 		if err := c.w.js.Publish(c.handle, body.Event, data); err != nil {
 			c.respondMiddleware(m.CID, err)
