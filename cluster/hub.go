@@ -707,45 +707,39 @@ func (b backend) SessionEmit(ctx context.Context, ssid, event, dataJSON, exclude
 	return b.h.sessionEmit(ctx, ssid, event, dataJSON, exclude)
 }
 func (b backend) Listen(ctx context.Context, channel string) error {
-	b.h.mu.Lock()
-	b.h.jsChan[channel]++
-	b.h.mu.Unlock()
-	if err := b.h.acquire(ctx, channel); err != nil {
-		b.h.mu.Lock()
-		b.h.dropJSLocked(b.h.jsChan, channel)
-		b.h.mu.Unlock()
-		return err
-	}
-	return nil
+	return b.h.acquireJS(ctx, b.h.jsChan, channel, channel)
 }
-func (b backend) Unlisten(channel string) {
-	b.h.mu.Lock()
-	_, ok := b.h.jsChan[channel]
-	b.h.dropJSLocked(b.h.jsChan, channel)
-	b.h.mu.Unlock()
-	if ok {
-		b.h.release(channel)
-	}
-}
+func (b backend) Unlisten(channel string) { b.h.releaseJS(b.h.jsChan, channel, channel) }
 func (b backend) WatchSession(ctx context.Context, ssid string) error {
-	b.h.mu.Lock()
-	b.h.jsSess[ssid]++
-	b.h.mu.Unlock()
-	if err := b.h.acquire(ctx, sessionChannelPrefix+ssid); err != nil {
-		b.h.mu.Lock()
-		b.h.dropJSLocked(b.h.jsSess, ssid)
-		b.h.mu.Unlock()
-		return err
-	}
-	return nil
+	return b.h.acquireJS(ctx, b.h.jsSess, ssid, sessionChannelPrefix+ssid)
 }
 func (b backend) UnwatchSession(ssid string) {
-	b.h.mu.Lock()
-	_, ok := b.h.jsSess[ssid]
-	b.h.dropJSLocked(b.h.jsSess, ssid)
-	b.h.mu.Unlock()
+	b.h.releaseJS(b.h.jsSess, ssid, sessionChannelPrefix+ssid)
+}
+
+// acquireJS counts one JS interest in k (in m, jsChan or jsSess) and acquires the hub channel behind it, taking
+// the count back if the acquire fails.
+func (h *hub) acquireJS(ctx context.Context, m map[string]int, k, channel string) error {
+	h.mu.Lock()
+	m[k]++
+	h.mu.Unlock()
+	if err := h.acquire(ctx, channel); err != nil {
+		h.mu.Lock()
+		h.dropJSLocked(m, k)
+		h.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// releaseJS drops one JS interest in k and releases the hub channel if there was one.
+func (h *hub) releaseJS(m map[string]int, k, channel string) {
+	h.mu.Lock()
+	_, ok := m[k]
+	h.dropJSLocked(m, k)
+	h.mu.Unlock()
 	if ok {
-		b.h.release(sessionChannelPrefix + ssid)
+		h.release(channel)
 	}
 }
 
