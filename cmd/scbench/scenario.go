@@ -74,6 +74,13 @@ func (s *samples) add(d time.Duration) {
 	s.mu.Unlock()
 }
 
+// reset drops every sample.
+func (s *samples) reset() {
+	s.mu.Lock()
+	s.d = s.d[:0]
+	s.mu.Unlock()
+}
+
 // quantile returns the q-quantile in milliseconds (0 without samples).
 func (s *samples) quantile(q float64) float64 {
 	s.mu.Lock()
@@ -307,22 +314,13 @@ func waitReply(ch chan int64, cid int64) bool {
 func runFanout(ctx context.Context, t *target, d *dialer, subs, rate int, dur time.Duration, progress io.Writer) (result, error) {
 	r := result{Scenario: "fanout", Target: t.name, Params: map[string]string{
 		"subscribers": strconv.Itoa(subs), "rate": strconv.Itoa(rate), "duration": dur.String()}}
-	var (
-		delivered atomic.Int64
-		lat       samples
-	)
+	var dl deliveries
 	acks := make(chan struct{}, subs)
 	clients, err := dialAll(ctx, d, false, subs, dialConcurrency, nil, func(int) onMessage {
 		return func(m *inbound) {
 			switch {
 			case m.Event == benchChannel:
-				var p struct {
-					T int64 `json:"t"`
-				}
-				if json.Unmarshal(m.Data, &p) == nil && p.T > 0 {
-					lat.add(time.Duration(time.Now().UnixNano() - p.T))
-					delivered.Add(1)
-				}
+				dl.record(m.Data)
 			case m.Event == "" && m.CID == 1:
 				acks <- struct{}{}
 			}
@@ -351,39 +349,67 @@ func runFanout(ctx context.Context, t *target, d *dialer, subs, rate int, dur ti
 	}
 	defer closeAll([]client{pub})
 	fmt.Fprintf(progress, "  %s/fanout: %d subscribers ready, publishing %d/s for %v\n", t.name, subs, rate, dur)
-	interval := time.Second / time.Duration(max(rate, 1))
-	tick := time.NewTicker(interval)
+	buf := make([]byte, 0, 96)
+	err = dl.measure(ctx, t, &r, rate, dur, subs, func(now time.Time) error {
+		buf = append(buf[:0], `{"event":"publish","data":{"event":"`+benchChannel+`","data":{"t":`...)
+		buf = strconv.AppendInt(buf, now.UnixNano(), 10)
+		buf = append(buf, `}}}`...)
+		return pub.send(string(buf))
+	})
+	return r, err
+}
+
+// deliveries counts the timestamped deliveries ({"t": <send time in ns>}) of a fan-out scenario.
+type deliveries struct {
+	n   atomic.Int64
+	lat samples
+}
+
+// record counts one delivery whose data carries its send time (anything else is ignored).
+func (dl *deliveries) record(data json.RawMessage) {
+	var p struct {
+		T int64 `json:"t"`
+	}
+	if json.Unmarshal(data, &p) == nil && p.T > 0 {
+		dl.lat.add(time.Duration(time.Now().UnixNano() - p.T))
+		dl.n.Add(1)
+	}
+}
+
+// measure resets the counts, calls send rate times per second for dur (each send should reach perSend
+// sockets), waits up to drainWait for the last deliveries and adds the fan-out figures to r.
+func (dl *deliveries) measure(ctx context.Context, t *target, r *result, rate int, dur time.Duration, perSend int,
+	send func(now time.Time) error) error {
+	dl.n.Store(0)
+	dl.lat.reset()
+	tick := time.NewTicker(time.Second / time.Duration(max(rate, 1)))
 	defer tick.Stop()
 	s0 := take(t)
 	end := time.Now().Add(dur)
-	published := 0
-	buf := make([]byte, 0, 96)
+	sent := 0
 	for time.Now().Before(end) && ctx.Err() == nil {
 		<-tick.C
-		buf = append(buf[:0], `{"event":"publish","data":{"event":"`+benchChannel+`","data":{"t":`...)
-		buf = strconv.AppendInt(buf, time.Now().UnixNano(), 10)
-		buf = append(buf, `}}}`...)
-		if err := pub.send(string(buf)); err != nil {
-			return r, err
+		if err := send(time.Now()); err != nil {
+			return err
 		}
-		published++
+		sent++
 	}
-	pubSecs := time.Since(s0.at).Seconds()
-	want := int64(published * subs)
+	secs := time.Since(s0.at).Seconds()
+	want := int64(sent * perSend)
 	drainEnd := time.Now().Add(drainWait)
-	for delivered.Load() < want && time.Now().Before(drainEnd) {
+	for dl.n.Load() < want && time.Now().Before(drainEnd) {
 		_ = sleepCtx(ctx, 10*time.Millisecond)
 	}
 	s1 := take(t)
-	got := delivered.Load()
-	r.add("deliveries_per_s", "1/s", float64(got)/pubSecs)
+	got := dl.n.Load()
+	r.add("deliveries_per_s", "1/s", float64(got)/secs)
 	r.add("delivered_fraction", "", float64(got)/float64(max(want, 1)))
-	r.add("latency_p50", "ms", lat.quantile(0.50))
-	r.add("latency_p99", "ms", lat.quantile(0.99))
+	r.add("latency_p50", "ms", dl.lat.quantile(0.50))
+	r.add("latency_p99", "ms", dl.lat.quantile(0.99))
 	if s0.cpuOK && got > 0 {
 		r.add("server_cpu_per_delivery", "us", float64((s1.cpu-s0.cpu).Microseconds())/float64(got))
 	}
-	return r, nil
+	return nil
 }
 
 // runConns opens a storm of n connections (conc in flight), then keeps them idle for settle and reads the

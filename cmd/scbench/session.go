@@ -2,14 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 )
 
@@ -58,20 +56,10 @@ func runSessionFanout(ctx context.Context, t *target, n, rate int, dur time.Dura
 	if len(t.workerHosts) < sessionWorkers {
 		return r, fmt.Errorf("%w: session-fanout needs the workers' ports (started with --server-bin)", ErrUsage)
 	}
-	var (
-		delivered atomic.Int64
-		lat       samples
-	)
+	var dl deliveries
 	onMsg := func(m *inbound) {
-		if m.Event != sessionBenchEvent {
-			return
-		}
-		var p struct {
-			T int64 `json:"t"`
-		}
-		if json.Unmarshal(m.Data, &p) == nil && p.T > 0 {
-			lat.add(time.Duration(time.Now().UnixNano() - p.T))
-			delivered.Add(1)
+		if m.Event == sessionBenchEvent {
+			dl.record(m.Data)
 		}
 	}
 	url := func(i int) string {
@@ -96,47 +84,19 @@ func runSessionFanout(ctx context.Context, t *target, n, rate int, dur time.Dura
 		return r, err
 	}
 	deadline := time.Now().Add(connectWait)
-	for delivered.Load() < int64(n) {
+	for dl.n.Load() < int64(n) {
 		if time.Now().After(deadline) {
 			return r, fmt.Errorf("%s/session-fanout: a session.emit reached %d of %d sockets within %v (the ssid cookie was not adopted?)",
-				t.name, delivered.Load(), n, connectWait)
+				t.name, dl.n.Load(), n, connectWait)
 		}
 		if err := sleepCtx(ctx, 10*time.Millisecond); err != nil {
 			return r, err
 		}
 	}
-	delivered.Store(0)
-	lat = samples{}
 	fmt.Fprintf(progress, "  %s/session-fanout: %d sockets of one session on %d workers, emitting %d/s for %v\n",
 		t.name, n, len(t.workerHosts), rate, dur)
-	tick := time.NewTicker(time.Second / time.Duration(max(rate, 1)))
-	defer tick.Stop()
-	s0 := take(t)
-	end := time.Now().Add(dur)
-	emitted := 0
-	for time.Now().Before(end) && ctx.Err() == nil {
-		<-tick.C
-		if err := first.send(sessionMessage(time.Now())); err != nil {
-			return r, err
-		}
-		emitted++
-	}
-	secs := time.Since(s0.at).Seconds()
-	want := int64(emitted * n)
-	drainEnd := time.Now().Add(drainWait)
-	for delivered.Load() < want && time.Now().Before(drainEnd) {
-		_ = sleepCtx(ctx, 10*time.Millisecond)
-	}
-	s1 := take(t)
-	got := delivered.Load()
-	r.add("deliveries_per_s", "1/s", float64(got)/secs)
-	r.add("delivered_fraction", "", float64(got)/float64(max(want, 1)))
-	r.add("latency_p50", "ms", lat.quantile(0.50))
-	r.add("latency_p99", "ms", lat.quantile(0.99))
-	if s0.cpuOK && got > 0 {
-		r.add("server_cpu_per_delivery", "us", float64((s1.cpu-s0.cpu).Microseconds())/float64(got))
-	}
-	return r, nil
+	err = dl.measure(ctx, t, &r, rate, dur, n, func(now time.Time) error { return first.send(sessionMessage(now)) })
+	return r, err
 }
 
 // sessionMessage is the trigger event carrying its send time.
