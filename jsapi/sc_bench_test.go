@@ -1,11 +1,7 @@
 package jsapi
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"net/http"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"syscall"
@@ -13,8 +9,6 @@ import (
 	"time"
 
 	"github.com/dop251/goja"
-
-	jsrt "github.com/socketcluster-go/socketcluster/runtime"
 )
 
 // benchConn is a Conn whose responses go to a channel (the benchmark's closed loop) instead of a socket.
@@ -43,20 +37,7 @@ func cpuTime() time.Duration {
 // the JavaScript handler (socket.on('echo', (data, res) => res.end(data))) -> res.end serialised -> Conn.Respond.
 // No network. cpu-ns/op is the whole process's CPU per event.
 func BenchmarkEventDispatch(b *testing.B) {
-	dir, _ := filepath.Abs("testdata")
-	loop, err := jsrt.New(jsrt.Options{AppDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		b.Fatal(err)
-	}
-	loop.Start()
-	b.Cleanup(func() { _ = loop.Stop(context.Background()) })
-	w, err := New(Config{Loop: loop, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := w.Run(filepath.Join(dir, "echo.js")); err != nil {
-		b.Fatal(err)
-	}
+	w := startScript(b, "echo.js")
 	c := &benchConn{responses: make(chan string, 1)}
 	h := w.NewHandle()
 	if err := w.Open(h, c); err != nil {
@@ -92,20 +73,7 @@ func (c *idConn) ID() string { return c.id }
 // BenchmarkIdleSocketHeap opens b.N sockets on the echo controller (each gets its 'echo' listener) and reports the
 // live heap each one adds (heap-B/socket, after a GC): the JavaScript socket and its Go bookkeeping in this package.
 func BenchmarkIdleSocketHeap(b *testing.B) {
-	dir, _ := filepath.Abs("testdata")
-	loop, err := jsrt.New(jsrt.Options{AppDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		b.Fatal(err)
-	}
-	loop.Start()
-	b.Cleanup(func() { _ = loop.Stop(context.Background()) })
-	w, err := New(Config{Loop: loop, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := w.Run(filepath.Join(dir, "echo.js")); err != nil {
-		b.Fatal(err)
-	}
+	w := startScript(b, "echo.js")
 	conns := make([]*idConn, b.N)
 	for i := range conns {
 		conns[i] = &idConn{id: "socket-" + strconv.Itoa(i)}

@@ -49,23 +49,30 @@ func (c *recConn) response(t *testing.T, cid string) ([2]string, bool) {
 	return [2]string{}, false
 }
 
-func startEventsWorker(t *testing.T) (*Worker, Handle, *recConn) {
-	t.Helper()
+// startScript starts a loop and a Worker (logging discarded) running testdata/<script>; both stop when tb ends.
+func startScript(tb testing.TB, script string) *Worker {
+	tb.Helper()
 	dir, _ := filepath.Abs("testdata")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	loop, err := jsrt.New(jsrt.Options{AppDir: dir, Logger: log})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	loop.Start()
-	t.Cleanup(func() { _ = loop.Stop(context.Background()) })
+	tb.Cleanup(func() { _ = loop.Stop(context.Background()) })
 	w, err := New(Config{Loop: loop, Logger: log})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	if err := w.Run(filepath.Join(dir, "events.js")); err != nil {
-		t.Fatal(err)
+	if err := w.Run(filepath.Join(dir, script)); err != nil {
+		tb.Fatal(err)
 	}
+	return w
+}
+
+func startEventsWorker(t *testing.T) (*Worker, Handle, *recConn) {
+	t.Helper()
+	w := startScript(t, "events.js")
 	c := &recConn{got: map[string][2]string{}, emitted: map[string]string{}}
 	h := w.NewHandle()
 	if err := w.Open(h, c); err != nil {

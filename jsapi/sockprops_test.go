@@ -1,17 +1,11 @@
 package jsapi
 
 import (
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
-
-	jsrt "github.com/socketcluster-go/socketcluster/runtime"
 )
 
 // propConn is a recConn with its own id, session id, addresses and handshake cookie.
@@ -31,21 +25,7 @@ func (c *propConn) Request() *http.Request {
 // TestSocketProperties checks the socket's properties read through its prototype: while open, in its close
 // listener, after close, and that assignments make ordinary own properties.
 func TestSocketProperties(t *testing.T) {
-	dir, _ := filepath.Abs("testdata")
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	loop, err := jsrt.New(jsrt.Options{AppDir: dir, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	loop.Start()
-	t.Cleanup(func() { _ = loop.Stop(context.Background()) })
-	w, err := New(Config{Loop: loop, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Run(filepath.Join(dir, "sockprops.js")); err != nil {
-		t.Fatal(err)
-	}
+	w := startScript(t, "sockprops.js")
 	open := func(id, ssid, addr, clientAddr string) (Handle, *propConn) {
 		c := &propConn{recConn: recConn{got: map[string][2]string{}, emitted: map[string]string{}}, id: id, ssid: ssid, addr: addr, clientAddr: clientAddr}
 		h := w.NewHandle()
