@@ -712,16 +712,26 @@ func rangeName(raw json.RawMessage) (string, bool, error) {
 	return k[0], true, nil
 }
 
-// GetRange returns the entries of the map at key in [from, to) (see rangeKeys) as an array when the map shows as
-// an array, else as an object. to may be nil (to the end). Missing key or scalar: nil.
-func (d *Data) GetRange(key Key, from, to json.RawMessage) (json.RawMessage, error) {
+// rangeOf returns the map at key and its keys in [from, to) (see rangeKeys); a nil node when key is missing or
+// holds a scalar.
+func (d *Data) rangeOf(key Key, from, to json.RawMessage) (*node, []string, error) {
 	v, ok := d.lookup(key)
 	n, isNode := v.(*node)
 	if !ok || !isNode {
-		return nil, nil
+		return nil, nil, nil
 	}
 	keys, err := rangeKeys(n, from, to)
 	if err != nil {
+		return nil, nil, err
+	}
+	return n, keys, nil
+}
+
+// GetRange returns the entries of the map at key in [from, to) (see rangeKeys) as an array when the map shows as
+// an array, else as an object. to may be nil (to the end). Missing key or scalar: nil.
+func (d *Data) GetRange(key Key, from, to json.RawMessage) (json.RawMessage, error) {
+	n, keys, err := d.rangeOf(key, from, to)
+	if n == nil || err != nil {
 		return nil, err
 	}
 	out := newNode(n.isArray())
@@ -738,13 +748,8 @@ func (d *Data) GetRange(key Key, from, to json.RawMessage) (json.RawMessage, err
 
 // RemoveRange deletes the entries GetRange would return and returns them.
 func (d *Data) RemoveRange(key Key, from, to json.RawMessage) (json.RawMessage, error) {
-	v, ok := d.lookup(key)
-	n, isNode := v.(*node)
-	if !ok || !isNode {
-		return nil, nil
-	}
-	keys, err := rangeKeys(n, from, to)
-	if err != nil {
+	n, keys, err := d.rangeOf(key, from, to)
+	if n == nil || err != nil {
 		return nil, err
 	}
 	out := newNode(n.isArray())
