@@ -105,7 +105,7 @@ func startClusterWorker(t testing.TB, id int, addrs []string, mutate func(*Optio
 // startWorkerWith is startWorker with access to the WorkerConfig.
 func startWorkerWith(t testing.TB, mutate func(*Options), mutateCfg func(*WorkerConfig)) *testServer {
 	t.Helper()
-	controller, err := filepath.Abs("testdata/stores/worker.js")
+	controller, err := filepath.Abs("../testdata/workers/stores/worker.js")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -189,7 +189,7 @@ func (c *scClient) must(t testing.TB, event string, data any) json.RawMessage {
 	return d
 }
 
-// who is whoami of the store fixture (testdata/stores/worker.js).
+// who is whoami of the store fixture (testdata/workers/stores/worker.js).
 func (c *scClient) who(t testing.TB) whoStore {
 	t.Helper()
 	var w whoStore

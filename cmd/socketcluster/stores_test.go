@@ -34,7 +34,7 @@ func dialEv(addr, ssid string) (*scClient, error) {
 
 func startStoreCluster(t testing.TB, extra ...string) *testCluster {
 	t.Helper()
-	worker, err := filepath.Abs("testdata/stores/worker.js")
+	worker, err := filepath.Abs("../../testdata/workers/stores/worker.js")
 	if err != nil {
 		t.Fatal(err)
 	}

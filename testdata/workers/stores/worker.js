@@ -1,4 +1,5 @@
-// Worker for the store tests: session, global and channel operations driven by client events.
+// Worker for the store tests (cluster in-process, cmd/socketcluster with real processes): session, global and
+// channel operations driven by client events.
 var heard = [];
 var ended = [];
 module.exports.run = function (worker) {
@@ -22,7 +23,9 @@ module.exports.run = function (worker) {
     res.end();
   });
   scServer.on('connection', function (socket) {
-    socket.on('whoami', function (d, res) { res.end({ id: socket.id, ssid: socket.ssid, sessionId: socket.session.id }); });
+    socket.on('whoami', function (d, res) {
+      res.end({ id: socket.id, ssid: socket.ssid, sessionId: socket.session.id, worker: worker.id, pid: process.pid });
+    });
     socket.on('set', function (d, res) { socket.session.set(d.key, d.value, reply(res)); });
     socket.on('get', function (d, res) { socket.session.get(d.key, reply(res)); });
     socket.on('getAll', function (d, res) { socket.session.getAll(reply(res)); });
