@@ -139,7 +139,7 @@ func (w *Worker) callBack(vm *goja.Runtime, cb goja.Value, res json.RawMessage, 
 	}
 	var v goja.Value = goja.Undefined()
 	if len(res) > 0 {
-		pv, perr := jsonParse(vm, string(res))
+		pv, perr := w.parse(vm, string(res))
 		if perr == nil {
 			v = pv
 		}

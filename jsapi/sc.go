@@ -133,7 +133,7 @@ func (w *Worker) LocalEvent(h Handle, event, dataJSON string) error {
 		}
 		var data goja.Value = goja.Undefined()
 		if dataJSON != "" {
-			v, err := jsonParse(vm, dataJSON)
+			v, err := w.parse(vm, dataJSON)
 			if err != nil {
 				return
 			}
@@ -198,7 +198,7 @@ func (w *Worker) Publish(h Handle, channel, dataJSON string) error {
 		}
 		var data goja.Value = goja.Undefined()
 		if dataJSON != "" {
-			v, err := jsonParse(vm, dataJSON)
+			v, err := w.parse(vm, dataJSON)
 			if err == nil {
 				data = v
 			}
@@ -267,6 +267,15 @@ func valuesToAny(vs []goja.Value) []any {
 		out[i] = v
 	}
 	return out
+}
+
+// parse is JSON.parse(s): parseJSON's fast path, and goja's JSON.parse for what that leaves (invalid JSON and the
+// like, which it throws on). Loop only.
+func (w *Worker) parse(vm *goja.Runtime, s string) (goja.Value, error) {
+	if v, ok := parseJSON(vm, w.objectProto, s); ok {
+		return v, nil
+	}
+	return jsonParse(vm, s)
 }
 
 func jsonParse(vm *goja.Runtime, s string) (goja.Value, error) {
