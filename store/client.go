@@ -117,24 +117,12 @@ func NewClient(opts ClientOptions) (*Client, error) {
 	if opts.Network == "" || opts.Address == "" {
 		return nil, fmt.Errorf("%w: store network and address are required", ErrBadArgument)
 	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = DefaultCommandTimeout
-	}
-	if opts.DialTimeout <= 0 {
-		opts.DialTimeout = DefaultDialTimeout
-	}
-	if opts.MinBackoff <= 0 {
-		opts.MinBackoff = DefaultMinBackoff
-	}
-	if opts.MaxBackoff <= 0 {
-		opts.MaxBackoff = DefaultMaxBackoff
-	}
-	if opts.MaxFrameSize <= 0 {
-		opts.MaxFrameSize = DefaultMaxFrameSize
-	}
-	if opts.QueueSize <= 0 {
-		opts.QueueSize = DefaultClientQueue
-	}
+	defaultIfUnset(&opts.Timeout, DefaultCommandTimeout)
+	defaultIfUnset(&opts.DialTimeout, DefaultDialTimeout)
+	defaultIfUnset(&opts.MinBackoff, DefaultMinBackoff)
+	defaultIfUnset(&opts.MaxBackoff, DefaultMaxBackoff)
+	defaultIfUnset(&opts.MaxFrameSize, DefaultMaxFrameSize)
+	defaultIfUnset(&opts.QueueSize, DefaultClientQueue)
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}

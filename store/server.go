@@ -90,21 +90,11 @@ func NewServer(opts ServerOptions) (*Server, error) {
 	if opts.Secret == "" {
 		return nil, fmt.Errorf("%w: empty secret", ErrBadArgument)
 	}
-	if opts.MaxFrameSize <= 0 {
-		opts.MaxFrameSize = DefaultMaxFrameSize
-	}
-	if opts.MaxPendingBytes <= 0 {
-		opts.MaxPendingBytes = DefaultMaxPendingBytes
-	}
-	if opts.MaxPendingFrames <= 0 {
-		opts.MaxPendingFrames = DefaultMaxPendingFrames
-	}
-	if opts.HandshakeTimeout <= 0 {
-		opts.HandshakeTimeout = DefaultHandshakeTimeout
-	}
-	if opts.WriteTimeout <= 0 {
-		opts.WriteTimeout = DefaultWriteTimeout
-	}
+	defaultIfUnset(&opts.MaxFrameSize, DefaultMaxFrameSize)
+	defaultIfUnset(&opts.MaxPendingBytes, DefaultMaxPendingBytes)
+	defaultIfUnset(&opts.MaxPendingFrames, DefaultMaxPendingFrames)
+	defaultIfUnset(&opts.HandshakeTimeout, DefaultHandshakeTimeout)
+	defaultIfUnset(&opts.WriteTimeout, DefaultWriteTimeout)
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}

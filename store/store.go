@@ -222,3 +222,10 @@ func (s *Store) Publish(channel string, msg json.RawMessage) int {
 	}
 	return len(list)
 }
+
+// defaultIfUnset sets an option left unset (zero or negative) to its default.
+func defaultIfUnset[T ~int | ~int64](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}
