@@ -371,7 +371,7 @@ func (rh *respHead) copyFields(h http.Header) {
 		case "Cache-Control":
 			hasCacheControl = true
 		}
-		if hopHeader(f.key) || conn != nil && listedIn(conn, f.key) {
+		if hopHeader(f.key) || conn != nil && valuesHaveToken(conn, f.key) {
 			continue
 		}
 		if vv, ok := h[f.key]; ok {

@@ -376,7 +376,7 @@ func writeEngineRequest(bw *bufio.Writer, r *http.Request, body []byte) {
 	}
 	hasPort := useTCP || port != ""
 	for k, vv := range r.Header {
-		if hopHeader(k) || forwardedHeader(k) || k == "X-Forwarded-Port" && hasPort || k == "Content-Length" || listedIn(conn, k) {
+		if hopHeader(k) || forwardedHeader(k) || k == "X-Forwarded-Port" && hasPort || k == "Content-Length" || valuesHaveToken(conn, k) {
 			continue
 		}
 		for _, v := range vv {
@@ -457,20 +457,6 @@ func forwardedHeader(k string) bool {
 	switch k {
 	case "Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto":
 		return true
-	}
-	return false
-}
-
-// listedIn reports whether the Connection header values name k.
-func listedIn(conn []string, k string) bool {
-	for _, v := range conn {
-		for v != "" {
-			var t string
-			t, v, _ = strings.Cut(v, ",")
-			if strings.EqualFold(strings.TrimSpace(t), k) {
-				return true
-			}
-		}
 	}
 	return false
 }
