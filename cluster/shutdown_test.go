@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/socketcluster-go/socketcluster/internal/testenv"
 )
 
 // shutdownGrace is far above shutdownPrompt: a Serve that waits for its deadline cannot pass.
@@ -21,7 +23,7 @@ const (
 // Serve's context and the channel closed when Serve returned.
 func startServing(t *testing.T) (w *Worker, addr string, cancel context.CancelFunc, done <-chan struct{}) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testenv.Buffer{}
 	w, err := NewWorker(WorkerConfig{
 		Options: Options{AppName: "myapp", WorkerController: echoController(t), DataKey: "secret-key"},
 		Logger:  slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

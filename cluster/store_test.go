@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/socketcluster-go/socketcluster/store"
+
+	"github.com/socketcluster-go/socketcluster/internal/testenv"
 )
 
 const testSecret = "store-test-secret"
@@ -109,7 +111,7 @@ func startWorkerWith(t testing.TB, mutate func(*Options), mutateCfg func(*Worker
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testenv.Buffer{}
 	opts := Options{
 		AppName:            "myapp",
 		WorkerController:   controller,

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/socketcluster-go/socketcluster/client"
+
+	"github.com/socketcluster-go/socketcluster/internal/testenv"
 )
 
 // The tests in this file run the project's own client (client/, embedded in the binary and served at
@@ -181,7 +183,7 @@ func TestOwnClientReconnectAfterRestartInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr syncBuffer
+	var stderr testenv.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -23,6 +23,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/socketcluster-go/socketcluster/internal/testenv"
 )
 
 // The npm compatibility suite: every app under testdata/compat/apps is served by the socketcluster binary (through
@@ -345,7 +347,7 @@ var (
 // startNodeApp runs the app on Node with the harness and waits for READY; it is stopped when t ends.
 func startNodeApp(t testing.TB, dir, app string, port int) *exec.Cmd {
 	t.Helper()
-	out := &syncBuffer{}
+	out := &testenv.Buffer{}
 	cmd := exec.Command("node", "node-harness.js", app, strconv.Itoa(port))
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "TZ=UTC", "NODE_ENV=production")

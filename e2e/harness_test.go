@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -145,29 +144,11 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// syncBuffer is a goroutine-safe output collector.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // server is one running server process.
 type server struct {
 	Port int
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *testenv.Buffer
 	done chan struct{} // closed when the process has exited
 	err  error         // Wait's result, valid after done
 
@@ -215,7 +196,7 @@ func startProcess(t *testing.T, bin string, args []string, port int, env []strin
 
 // launch starts the process and waits for readiness; on error the returned server (if any) still needs stop.
 func launch(bin string, args []string, port int, env []string) (*server, error) {
-	s := &server{Port: port, out: &syncBuffer{}, done: make(chan struct{})}
+	s := &server{Port: port, out: &testenv.Buffer{}, done: make(chan struct{})}
 	// The scenarios read one worker's state over plain HTTP, so they run one
 	// worker process unless a test asks for a cluster (the default is one
 	// worker per CPU).
@@ -316,7 +297,7 @@ func runNode(t *testing.T, script string, env map[string]string, timeout time.Du
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	var stdout, stderr syncBuffer
+	var stdout, stderr testenv.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
 	runErr := cmd.Run()

@@ -16,7 +16,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -81,27 +80,10 @@ func pprofOverlay(dir string) (string, error) {
 	return path, os.WriteFile(path, b, 0o600)
 }
 
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type testCluster struct {
 	tb   testing.TB
 	cmd  *exec.Cmd
-	out  *syncBuf
+	out  *testenv.Buffer
 	tag  string
 	addr string
 	done chan struct{}
@@ -116,7 +98,7 @@ func startCluster(tb testing.TB, args ...string) *testCluster {
 	}
 	var tag [8]byte
 	_, _ = rand.Read(tag[:])
-	tc := &testCluster{tb: tb, out: &syncBuf{}, tag: hex.EncodeToString(tag[:]), done: make(chan struct{})}
+	tc := &testCluster{tb: tb, out: &testenv.Buffer{}, tag: hex.EncodeToString(tag[:]), done: make(chan struct{})}
 	all := append([]string{"--workerController", worker, "--port", "0", "--listen", "127.0.0.1",
 		"--appName", appName, "--logLevel", "3", "--shutdownGrace", "2"}, args...)
 	tc.cmd = exec.Command(binary, all...)

@@ -1,45 +1,27 @@
 package runtime
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/dop251/goja"
+
+	"github.com/socketcluster-go/socketcluster/internal/testenv"
 )
-
-// syncBuffer is a goroutine-safe bytes.Buffer.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 type harness struct {
 	l              *Loop
-	out, err, logs *syncBuffer
+	out, err, logs *testenv.Buffer
 }
 
 const testDeadline = 5 * time.Second
 
 func newHarness(t testing.TB, opts Options) *harness {
 	t.Helper()
-	h := &harness{out: &syncBuffer{}, err: &syncBuffer{}, logs: &syncBuffer{}}
+	h := &harness{out: &testenv.Buffer{}, err: &testenv.Buffer{}, logs: &testenv.Buffer{}}
 	opts.Stdout, opts.Stderr = h.out, h.err
 	opts.Logger = slog.New(slog.NewTextHandler(h.logs, nil))
 	if opts.AppDir == "" {

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/dop251/goja"
+
+	"github.com/socketcluster-go/socketcluster/internal/testenv"
 )
 
 // writeApp creates files (relative path -> content) under a fresh app directory and returns it, canonical.
@@ -70,9 +72,9 @@ func isCompiled(path, src string) bool {
 	return ok
 }
 
-func newTestCache(t *testing.T) (*ModuleCache, *syncBuffer) {
+func newTestCache(t *testing.T) (*ModuleCache, *testenv.Buffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testenv.Buffer{}
 	c, err := OpenModuleCache(filepath.Join(t.TempDir(), "cache"), slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatal(err)

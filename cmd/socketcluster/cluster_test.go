@@ -32,6 +32,8 @@ import (
 	"github.com/socketcluster-go/socketcluster/balancer"
 	"github.com/socketcluster-go/socketcluster/cluster"
 	"github.com/socketcluster-go/socketcluster/cluster/engineio"
+
+	"github.com/socketcluster-go/socketcluster/internal/testenv"
 )
 
 // The tests in this file run the real process cluster: this test binary
@@ -46,27 +48,10 @@ const (
 	pollStep         = 20 * time.Millisecond
 )
 
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type testCluster struct {
 	tb   testing.TB
 	cmd  *exec.Cmd
-	out  *syncBuf
+	out  *testenv.Buffer
 	tag  string
 	port int
 	addr string
@@ -96,7 +81,7 @@ func startClusterIn(tb testing.TB, dir string, args ...string) *testCluster {
 	}
 	var tag [8]byte
 	_, _ = rand.Read(tag[:])
-	tc := &testCluster{tb: tb, out: &syncBuf{}, tag: hex.EncodeToString(tag[:]), done: make(chan struct{})}
+	tc := &testCluster{tb: tb, out: &testenv.Buffer{}, tag: hex.EncodeToString(tag[:]), done: make(chan struct{})}
 	tc.cmd = exec.Command(exe, args...)
 	tc.cmd.Dir = dir
 	tc.cmd.Env = append(os.Environ(), cluster.ChildEnv+"=master", clusterTagEnv+"="+tc.tag)
