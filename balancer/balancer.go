@@ -320,6 +320,13 @@ func (b *Balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		b.serveEngine(t, w, r)
 		return
 	}
+	b.reverseProxy(t, w, r)
+}
+
+// reverseProxy serves r through the ReverseProxy on t: requests the lean
+// path does not take, and lean ones whose worker could not be dialled (the
+// ReverseProxy retries other workers).
+func (b *Balancer) reverseProxy(t *target, w http.ResponseWriter, r *http.Request) {
 	b.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), targetKey{}, t)))
 }
 

@@ -166,7 +166,7 @@ func (b *Balancer) serveEngine(t *target, w http.ResponseWriter, r *http.Request
 			c, err := b.dialer.DialContext(r.Context(), "tcp", t.addr)
 			if err != nil {
 				r.Body = io.NopCloser(bytes.NewReader(body))
-				b.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), targetKey{}, t)))
+				b.reverseProxy(t, w, r)
 				return
 			}
 			ec = &engineConn{c: c, br: bufio.NewReaderSize(c, engineBufSize), bw: bufio.NewWriterSize(c, engineBufSize)}
