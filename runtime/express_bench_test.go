@@ -21,7 +21,7 @@ import (
 func BenchmarkExpressDispatch(b *testing.B) {
 	dir, _ := filepath.Abs(filepath.Join("..", "testdata", "compat"))
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "express")); err != nil {
-		b.Skip("testdata/compat/node_modules not installed")
+		b.Fatal("testdata/compat/node_modules is not installed: run scripts/test (it runs npm ci there)")
 	}
 	h := newHarness(b, Options{AppDir: dir})
 	var dispatch goja.Callable

@@ -53,10 +53,10 @@ func TestStartMedians(t *testing.T) {
 func TestStartupAgainstNode(t *testing.T) {
 	compat, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "compat"))
 	if _, err := os.Stat(filepath.Join(compat, "node_modules", "express")); err != nil {
-		t.Skip("testdata/compat/node_modules not installed")
+		t.Fatal("testdata/compat/node_modules is not installed: run scripts/test (it runs npm ci there)")
 	}
 	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node not installed")
+		t.Fatal("node is not installed (Node 20 is needed for the comparison)")
 	}
 	bin := buildServer(t)
 	cfg, err := parseFlags([]string{"--server-bin", bin, "--scenarios", "startup", "--startup-runs", "1",
