@@ -504,11 +504,7 @@ func (h *hub) unbind(c *conn) (last bool) {
 		break
 	}
 	if c.addrBound {
-		if n := h.addrs[c.limitAddr]; n <= 1 {
-			delete(h.addrs, c.limitAddr)
-		} else {
-			h.addrs[c.limitAddr] = n - 1
-		}
+		decCount(h.addrs, c.limitAddr)
 	}
 	h.mu.Unlock()
 	if c.sessionSub {
@@ -725,7 +721,7 @@ func (h *hub) acquireJS(ctx context.Context, m map[string]int, k, channel string
 	h.mu.Unlock()
 	if err := h.acquire(ctx, channel); err != nil {
 		h.mu.Lock()
-		h.dropJSLocked(m, k)
+		decCount(m, k)
 		h.mu.Unlock()
 		return err
 	}
@@ -736,14 +732,15 @@ func (h *hub) acquireJS(ctx context.Context, m map[string]int, k, channel string
 func (h *hub) releaseJS(m map[string]int, k, channel string) {
 	h.mu.Lock()
 	_, ok := m[k]
-	h.dropJSLocked(m, k)
+	decCount(m, k)
 	h.mu.Unlock()
 	if ok {
 		h.release(channel)
 	}
 }
 
-func (h *hub) dropJSLocked(m map[string]int, k string) {
+// decCount takes one from the count of k in m, deleting it at zero (callers hold h.mu).
+func decCount(m map[string]int, k string) {
 	if n := m[k]; n <= 1 {
 		delete(m, k)
 	} else {
