@@ -46,9 +46,7 @@ type Store struct {
 
 // NewStore returns a store and starts its expiry sweeper; Close stops it.
 func NewStore(opts StoreOptions) *Store {
-	if opts.ExpiryAccuracy <= 0 {
-		opts.ExpiryAccuracy = DefaultExpiryAccuracy
-	}
+	defaultIfUnset(&opts.ExpiryAccuracy, DefaultExpiryAccuracy)
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
