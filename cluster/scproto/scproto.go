@@ -123,9 +123,8 @@ func (env *envelope) scan(text string) bool {
 		if i >= len(text) || text[i] != ':' {
 			return false
 		}
-		i = skipSpace(text, i+1)
-		start := i
-		if i, ok = ScanValue(text, i, MaxDepth-1); !ok {
+		start := skipSpace(text, i+1)
+		if i, ok = ScanValue(text, start, MaxDepth-1); !ok {
 			return false
 		}
 		switch {
@@ -138,19 +137,30 @@ func (env *envelope) scan(text string) bool {
 		case foldEqual(key, "error"):
 			env.err = text[start:i]
 		}
-		i = skipSpace(text, i)
-		if i >= len(text) {
+		var more bool
+		if i, more, ok = afterElement(text, i, '}'); !ok {
 			return false
 		}
-		switch text[i] {
-		case ',':
-			i = skipSpace(text, i+1)
-		case '}':
-			return skipSpace(text, i+1) == len(text)
-		default:
-			return false
+		if !more {
+			return skipSpace(text, i) == len(text)
+		}
+		i = skipSpace(text, i)
+	}
+}
+
+// afterElement checks what follows an object member or array element ending at s[i]: a comma (more is true) or
+// the closing byte (more is false). next is just after it. Small enough to be inlined.
+func afterElement(s string, i int, closing byte) (next int, more, ok bool) {
+	i = skipSpace(s, i)
+	if i < len(s) {
+		if s[i] == ',' {
+			return i + 1, true, true
+		}
+		if s[i] == closing {
+			return i + 1, false, true
 		}
 	}
+	return i, false, false
 }
 
 // foldEqual reports whether key equals the lower-case ASCII name ignoring ASCII case. encoding/json also folds
@@ -218,18 +228,11 @@ func ScanValue(s string, i, depth int) (int, bool) {
 			if i, ok = ScanValue(s, skipSpace(s, i+1), depth-1); !ok {
 				return i, false
 			}
+			var more bool
+			if i, more, ok = afterElement(s, i, '}'); !ok || !more {
+				return i, ok
+			}
 			i = skipSpace(s, i)
-			if i >= len(s) {
-				return i, false
-			}
-			switch s[i] {
-			case ',':
-				i = skipSpace(s, i+1)
-			case '}':
-				return i + 1, true
-			default:
-				return i, false
-			}
 		}
 	case c == '[':
 		if depth <= 0 {
@@ -240,22 +243,14 @@ func ScanValue(s string, i, depth int) (int, bool) {
 			return i + 1, true
 		}
 		for {
-			var ok bool
+			var ok, more bool
 			if i, ok = ScanValue(s, i, depth-1); !ok {
 				return i, false
 			}
+			if i, more, ok = afterElement(s, i, ']'); !ok || !more {
+				return i, ok
+			}
 			i = skipSpace(s, i)
-			if i >= len(s) {
-				return i, false
-			}
-			switch s[i] {
-			case ',':
-				i = skipSpace(s, i+1)
-			case ']':
-				return i + 1, true
-			default:
-				return i, false
-			}
 		}
 	case c == '-' || ('0' <= c && c <= '9'):
 		return scanNumber(s, i)
