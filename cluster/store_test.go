@@ -132,36 +132,7 @@ func startWorkerWith(t testing.TB, mutate func(*Options), mutateCfg func(*Worker
 	if mutateCfg != nil {
 		mutateCfg(&cfg)
 	}
-	w, err := NewWorker(cfg)
-	if err != nil {
-		t.Fatalf("NewWorker: %v", err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = w.Serve(ctx, l, 2*time.Second)
-	}()
-	ts := &testServer{w: w, addr: l.Addr().String(), logs: logs}
-	ts.stop = func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Error("worker did not stop within 10s")
-		}
-	}
-	t.Cleanup(func() {
-		ts.stop()
-		if t.Failed() {
-			t.Logf("worker %d log:\n%s", opts.WorkerID, logs.String())
-		}
-	})
-	return ts
+	return serveTestWorker(t, cfg, logs)
 }
 
 func ssidCookie(ssid string) http.Header {

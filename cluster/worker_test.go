@@ -41,7 +41,7 @@ func startWorker(t testing.TB, controller string, mutate func(*Options)) *testSe
 	if mutate != nil {
 		mutate(&opts)
 	}
-	w, err := NewWorker(WorkerConfig{
+	return serveTestWorker(t, WorkerConfig{
 		Options: opts,
 		Logger:  slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Stdout:  logs,
@@ -49,7 +49,14 @@ func startWorker(t testing.TB, controller string, mutate func(*Options)) *testSe
 		Fallback: map[string]StaticFile{
 			"/socketcluster.js": {Body: []byte("/* client */"), ContentType: "application/javascript"},
 		},
-	})
+	}, logs)
+}
+
+// serveTestWorker makes the worker of cfg serve on a loopback port until the test ends (its log, in logs, is
+// printed when the test failed).
+func serveTestWorker(t testing.TB, cfg WorkerConfig, logs *testenv.Buffer) *testServer {
+	t.Helper()
+	w, err := NewWorker(cfg)
 	if err != nil {
 		t.Fatalf("NewWorker: %v", err)
 	}
@@ -75,7 +82,7 @@ func startWorker(t testing.TB, controller string, mutate func(*Options)) *testSe
 	t.Cleanup(func() {
 		ts.stop()
 		if t.Failed() {
-			t.Logf("worker log:\n%s", logs.String())
+			t.Logf("worker %d log:\n%s", cfg.Options.WorkerID, logs.String())
 		}
 	})
 	return ts
