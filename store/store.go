@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -149,7 +150,7 @@ func execData(d *Data, r *runner, req *Request, now float64) (json.RawMessage, e
 	case ActionGetRange:
 		return d.GetRange(key, req.From, req.To)
 	case ActionCount:
-		return json.RawMessage(fmt.Sprint(d.Count(key))), nil
+		return json.RawMessage(strconv.Itoa(d.Count(key))), nil
 	case ActionHasKey:
 		if d.HasKey(key) {
 			return json.RawMessage("true"), nil
