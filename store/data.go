@@ -635,7 +635,7 @@ func rangeKeys(n *node, from, to json.RawMessage) ([]string, error) {
 		} else if ok {
 			hi = clampIndex(t, len(n.nums))
 		}
-		var out []string
+		out := make([]string, 0, max(hi-lo, 0))
 		for i := lo; i < hi; i++ {
 			out = append(out, strconv.Itoa(i))
 		}
