@@ -27,23 +27,16 @@ const maxJSONDepth = scproto.MaxDepth
 //
 // objectProto is the runtime's Object.prototype (the prototype of the objects built).
 func parseJSON(vm *goja.Runtime, objectProto *goja.Object, s string) (goja.Value, bool) {
-	end, ok := scproto.ScanValue(s, skipJSONSpace(s, 0), maxJSONDepth)
-	if !ok || skipJSONSpace(s, end) != len(s) {
+	end, ok := scproto.ScanValue(s, scproto.SkipSpace(s, 0), maxJSONDepth)
+	if !ok || scproto.SkipSpace(s, end) != len(s) {
 		return nil, false
 	}
 	p := jsonBuilder{vm: vm, objectProto: objectProto, s: s}
-	v := p.value(skipJSONSpace(s, 0))
+	v := p.value(scproto.SkipSpace(s, 0))
 	if p.failed {
 		return nil, false
 	}
 	return v, true
-}
-
-func skipJSONSpace(s string, i int) int {
-	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
-		i++
-	}
-	return i
 }
 
 // jsonBuilder builds values from text scproto.ScanValue has validated; it only tracks its position.
@@ -65,15 +58,15 @@ func (p *jsonBuilder) value(i int) goja.Value {
 		return p.vm.ToValue(str)
 	case '{':
 		obj := p.vm.NewObject()
-		i = skipJSONSpace(s, i+1)
+		i = scproto.SkipSpace(s, i+1)
 		if s[i] == '}' {
 			p.i = i + 1
 			return obj
 		}
 		for {
 			key, end := p.str(i)
-			i = skipJSONSpace(s, end) // at ':'
-			v := p.value(skipJSONSpace(s, i+1))
+			i = scproto.SkipSpace(s, end) // at ':'
+			v := p.value(scproto.SkipSpace(s, i+1))
 			if p.failed {
 				return nil
 			}
@@ -90,16 +83,16 @@ func (p *jsonBuilder) value(i int) goja.Value {
 				p.failed = true
 				return nil
 			}
-			i = skipJSONSpace(s, p.i)
+			i = scproto.SkipSpace(s, p.i)
 			if s[i] == '}' {
 				p.i = i + 1
 				return obj
 			}
-			i = skipJSONSpace(s, i+1) // after ','
+			i = scproto.SkipSpace(s, i+1) // after ','
 		}
 	case '[':
 		var items []any
-		i = skipJSONSpace(s, i+1)
+		i = scproto.SkipSpace(s, i+1)
 		if s[i] == ']' {
 			p.i = i + 1
 			return p.vm.NewArray()
@@ -110,12 +103,12 @@ func (p *jsonBuilder) value(i int) goja.Value {
 				return nil
 			}
 			items = append(items, v)
-			i = skipJSONSpace(s, p.i)
+			i = scproto.SkipSpace(s, p.i)
 			if s[i] == ']' {
 				p.i = i + 1
 				return p.vm.NewArray(items...)
 			}
-			i = skipJSONSpace(s, i+1)
+			i = scproto.SkipSpace(s, i+1)
 		}
 	case 't':
 		p.i = i + 4

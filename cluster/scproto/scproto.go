@@ -99,13 +99,13 @@ type envelope struct {
 // scan validates text as one JSON object (surrounding whitespace allowed) nested at most MaxDepth deep and fills
 // the member spans. It reports false for anything else.
 func (env *envelope) scan(text string) bool {
-	i := skipSpace(text, 0)
+	i := SkipSpace(text, 0)
 	if i >= len(text) || text[i] != '{' {
 		return false
 	}
-	i = skipSpace(text, i+1)
+	i = SkipSpace(text, i+1)
 	if i < len(text) && text[i] == '}' {
-		return skipSpace(text, i+1) == len(text)
+		return SkipSpace(text, i+1) == len(text)
 	}
 	for {
 		if i >= len(text) || text[i] != '"' {
@@ -119,11 +119,11 @@ func (env *envelope) scan(text string) bool {
 		if escaped {
 			key = UnquoteString(text[i:keyEnd])
 		}
-		i = skipSpace(text, keyEnd)
+		i = SkipSpace(text, keyEnd)
 		if i >= len(text) || text[i] != ':' {
 			return false
 		}
-		start := skipSpace(text, i+1)
+		start := SkipSpace(text, i+1)
 		if i, ok = ScanValue(text, start, MaxDepth-1); !ok {
 			return false
 		}
@@ -142,16 +142,16 @@ func (env *envelope) scan(text string) bool {
 			return false
 		}
 		if !more {
-			return skipSpace(text, i) == len(text)
+			return SkipSpace(text, i) == len(text)
 		}
-		i = skipSpace(text, i)
+		i = SkipSpace(text, i)
 	}
 }
 
 // afterElement checks what follows an object member or array element ending at s[i]: a comma (more is true) or
 // the closing byte (more is false). next is just after it. Small enough to be inlined.
 func afterElement(s string, i int, closing byte) (next int, more, ok bool) {
-	i = skipSpace(s, i)
+	i = SkipSpace(s, i)
 	if i < len(s) {
 		if s[i] == ',' {
 			return i + 1, true, true
@@ -182,7 +182,8 @@ func foldEqual(key, name string) bool {
 	return true
 }
 
-func skipSpace(s string, i int) int {
+// SkipSpace returns the index of the first byte at or after s[i] that is not JSON whitespace.
+func SkipSpace(s string, i int) int {
 	for i < len(s) {
 		switch s[i] {
 		case ' ', '\t', '\n', '\r':
@@ -209,7 +210,7 @@ func ScanValue(s string, i, depth int) (int, bool) {
 		if depth <= 0 {
 			return i, false
 		}
-		i = skipSpace(s, i+1)
+		i = SkipSpace(s, i+1)
 		if i < len(s) && s[i] == '}' {
 			return i + 1, true
 		}
@@ -221,24 +222,24 @@ func ScanValue(s string, i, depth int) (int, bool) {
 			if !ok {
 				return i, false
 			}
-			i = skipSpace(s, end)
+			i = SkipSpace(s, end)
 			if i >= len(s) || s[i] != ':' {
 				return i, false
 			}
-			if i, ok = ScanValue(s, skipSpace(s, i+1), depth-1); !ok {
+			if i, ok = ScanValue(s, SkipSpace(s, i+1), depth-1); !ok {
 				return i, false
 			}
 			var more bool
 			if i, more, ok = afterElement(s, i, '}'); !ok || !more {
 				return i, ok
 			}
-			i = skipSpace(s, i)
+			i = SkipSpace(s, i)
 		}
 	case c == '[':
 		if depth <= 0 {
 			return i, false
 		}
-		i = skipSpace(s, i+1)
+		i = SkipSpace(s, i+1)
 		if i < len(s) && s[i] == ']' {
 			return i + 1, true
 		}
@@ -250,7 +251,7 @@ func ScanValue(s string, i, depth int) (int, bool) {
 			if i, more, ok = afterElement(s, i, ']'); !ok || !more {
 				return i, ok
 			}
-			i = skipSpace(s, i)
+			i = SkipSpace(s, i)
 		}
 	case c == '-' || ('0' <= c && c <= '9'):
 		return scanNumber(s, i)
