@@ -6,7 +6,6 @@
 package scproto
 
 import (
-	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -544,7 +543,3 @@ func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
 }
-
-// Valid reports whether s is a single valid JSON value (used to check
-// JSON produced by user code before it goes on the wire).
-func Valid(s string) bool { return json.Valid([]byte(s)) }
