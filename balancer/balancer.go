@@ -391,7 +391,8 @@ func (b *Balancer) pick(r *http.Request) *target {
 // byAddress picks a live worker by a hash of the client's IP address.
 // Caller holds b.mu.
 func (b *Balancer) byAddress(ip string) *target {
-	live := make([]*target, 0, len(b.order))
+	var buf [16]*target // the usual table fits: no allocation per request
+	live := buf[:0]
 	for _, t := range b.order {
 		if !t.down.Load() {
 			live = append(live, t)
@@ -401,7 +402,7 @@ func (b *Balancer) byAddress(ip string) *target {
 		return nil
 	}
 	h := fnv.New32a()
-	_, _ = io.WriteString(h, ip)
+	_, _ = h.Write([]byte(ip)) // a direct call: h and the bytes stay on the stack
 	return live[h.Sum32()%uint32(len(live))]
 }
 
