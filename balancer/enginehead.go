@@ -291,7 +291,7 @@ func nextLine(s string) (line, rest string, ok bool) {
 // trimBlanks trims spaces and tabs on both ends (textproto.TrimString's set
 // for header values).
 func trimBlanks(s string) string {
-	return strings.TrimRight(strings.TrimLeft(s, " \t"), " \t")
+	return strings.Trim(s, " \t")
 }
 
 // parseLength parses a Content-Length value: decimal digits only.
