@@ -217,13 +217,14 @@ func (c *conn) OnClose(_ *engineio.Socket, reason string) {
 	}
 }
 
+// channelList reads subscribe/unsubscribe data: one channel name or an array of them (nil for no data). dataJSON
+// is a value scproto.Decode validated, so a string literal is decoded directly.
 func channelList(dataJSON string) ([]string, bool) {
-	if dataJSON == "" {
+	switch {
+	case dataJSON == "":
 		return nil, true
-	}
-	var one string
-	if json.Unmarshal([]byte(dataJSON), &one) == nil {
-		return []string{one}, true
+	case dataJSON[0] == '"':
+		return []string{scproto.UnquoteString(dataJSON)}, true
 	}
 	var many []string
 	if json.Unmarshal([]byte(dataJSON), &many) == nil {
