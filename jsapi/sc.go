@@ -226,7 +226,7 @@ func (w *Worker) runMiddlewareWait(kind int, args func(vm *goja.Runtime) []goja.
 		}
 		if _, cerr := w.loop.Call(w.runMW, w.scServer, vm.ToValue(mwNames[kind]), vm.NewArray(valuesToAny(a)...), vm.ToValue(done)); cerr != nil {
 			select {
-			case result <- &MiddlewareError{Kind: mwNames[kind], JSON: `"` + "Middleware error" + `"`, Text: cerr.Error()}:
+			case result <- &MiddlewareError{Kind: mwNames[kind], JSON: `"Middleware error"`, Text: cerr.Error()}:
 			default:
 			}
 		}
@@ -245,7 +245,7 @@ func (w *Worker) runMiddlewareWait(kind int, args func(vm *goja.Runtime) []goja.
 func (w *Worker) middlewareError(vm *goja.Runtime, kind string, v goja.Value) *MiddlewareError {
 	me := &MiddlewareError{Kind: kind, Text: v.String()}
 	if obj, ok := v.(*goja.Object); ok {
-		if ctor := vm.Get("Error"); ctor != nil && obj.ClassName() == "Error" {
+		if obj.ClassName() == "Error" {
 			plain := vm.NewObject()
 			_ = plain.Set("name", obj.Get("name"))
 			_ = plain.Set("message", obj.Get("message"))
