@@ -8,7 +8,6 @@ import (
 	jsrt "github.com/socketcluster-go/socketcluster/runtime"
 )
 
-
 // TestWithTempModuleCache: without the variable, run sees a fresh directory under runtime.ModuleCacheEnv (so the
 // package's spelled-out name is the runtime's) that is gone afterwards; a directory the environment names is kept.
 func TestWithTempModuleCache(t *testing.T) {
